@@ -1,0 +1,269 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { ErrorCode, JobStatus, type Job } from "../domain/job";
+import { ConditionFailedError, JobAlreadyExistsError, StaleClaimError, StoreUnavailableError } from "../errors";
+import { JOB_TABLE, type StoreSettings } from "../settings";
+import type { AttemptOutcome, ClaimResult, DueJob, JobStore } from "./jobStore";
+
+/** Attributes that exist only in the table, never in a {@link Job}. */
+const STORAGE_ONLY = [JOB_TABLE.sweepIndex.hashKey, JOB_TABLE.sweepIndex.rangeKey, JOB_TABLE.ttlAttribute] as const;
+
+/** The jobs table through `@aws-sdk/lib-dynamodb`; SDK errors become CloudQueue errors here. */
+export class DynamoJobStore implements JobStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, private readonly settings: StoreSettings) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async create(job: Job): Promise<void> {
+    const item = {
+      ...job,
+      [JOB_TABLE.sweepIndex.hashKey]: this.shardOf(job.jobId),
+      [JOB_TABLE.sweepIndex.rangeKey]: Date.parse(job.createdAt) + job.delaySeconds * 1000 + this.graceMs,
+    };
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.settings.tableName,
+          Item: item,
+          // The id is derived from the Idempotency-Key when there is one: this condition is what
+          // makes a reused key collide instead of overwriting the first job.
+          ConditionExpression: "attribute_not_exists(jobId)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new JobAlreadyExistsError(job.jobId, oldItem(error));
+      throw new StoreUnavailableError("PutItem", { cause: error });
+    }
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    try {
+      const { Item } = await this.documents.send(
+        new GetCommand({ TableName: this.settings.tableName, Key: { jobId }, ConsistentRead: true }),
+      );
+      return Item ? toJob(Item) : undefined;
+    } catch (error) {
+      throw new StoreUnavailableError("GetItem", { cause: error });
+    }
+  }
+
+  async claim(jobId: string, claim: { claimToken: string; nowMs: number; leaseExpiresAtMs: number }): Promise<ClaimResult> {
+    const now = new Date(claim.nowMs).toISOString();
+    try {
+      const job = await this.update(jobId, {
+        UpdateExpression:
+          "SET #status = :inProgress, attempts = attempts + :one, claimToken = :token, leaseExpiresAt = :lease, startedAt = :now, updatedAt = :now",
+        // A queued job, or one whose holder's lease ran out (it crashed or hung): never a job
+        // another worker holds, never a finished one, never past its attempts.
+        ConditionExpression:
+          "attempts < maxAttempts AND (#status = :queued OR (#status = :inProgress AND leaseExpiresAt < :nowMs))",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":inProgress": JobStatus.IN_PROGRESS,
+          ":queued": JobStatus.QUEUED,
+          ":one": 1,
+          ":token": claim.claimToken,
+          ":lease": claim.leaseExpiresAtMs,
+          ":now": now,
+          ":nowMs": claim.nowMs,
+        },
+      });
+      return { claimed: true, job };
+    } catch (error) {
+      // Where DynamoDB returns the item that failed the condition, no second read is needed.
+      if (error instanceof ConditionFailedError) return { claimed: false, job: error.current ?? (await this.get(jobId)) };
+      throw error;
+    }
+  }
+
+  async commit(jobId: string, claimToken: string, outcome: AttemptOutcome, nowMs: number): Promise<Job> {
+    const values: Record<string, unknown> = { ":token": claimToken, ":inProgress": JobStatus.IN_PROGRESS };
+    return this.fenced(jobId, {
+      ...this.outcomeUpdate(outcome, nowMs, values),
+      // The fencing token: a worker whose lease expired and was taken over holds an old token,
+      // so its late commit fails here instead of overwriting the newer attempt.
+      ConditionExpression: "claimToken = :token AND #status = :inProgress",
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  async failExpiredLease(jobId: string, claimToken: string, nowMs: number): Promise<Job> {
+    const values: Record<string, unknown> = { ":token": claimToken, ":inProgress": JobStatus.IN_PROGRESS, ":nowMs": nowMs };
+    const outcome: AttemptOutcome = {
+      status: JobStatus.FAILED,
+      error: { code: ErrorCode.TIMED_OUT, message: "the attempt's lease expired with no attempts left", retryable: false },
+    };
+    return this.fenced(jobId, {
+      ...this.outcomeUpdate(outcome, nowMs, values),
+      ConditionExpression: "claimToken = :token AND #status = :inProgress AND leaseExpiresAt < :nowMs",
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  async cancel(jobId: string, nowMs: number): Promise<Job> {
+    const now = new Date(nowMs).toISOString();
+    return this.update(jobId, {
+      UpdateExpression: `SET #status = :canceled, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt REMOVE ${this.sweepKeys}`,
+      ConditionExpression: "#status = :queued",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":canceled": JobStatus.CANCELED, ":queued": JobStatus.QUEUED, ":now": now, ":expiresAt": this.expiresAt(nowMs) },
+    });
+  }
+
+  async retry(jobId: string, nowMs: number): Promise<Job> {
+    const now = new Date(nowMs).toISOString();
+    return this.update(jobId, {
+      UpdateExpression:
+        `SET #status = :queued, attempts = :zero, updatedAt = :now, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt ` +
+        `REMOVE #result, #error, startedAt, finishedAt, claimToken, leaseExpiresAt, ${JOB_TABLE.ttlAttribute}`,
+      ConditionExpression: "#status IN (:failed, :canceled)",
+      ExpressionAttributeNames: { "#status": "status", "#result": "result", "#error": "error" },
+      ExpressionAttributeValues: {
+        ":queued": JobStatus.QUEUED,
+        ":failed": JobStatus.FAILED,
+        ":canceled": JobStatus.CANCELED,
+        ":zero": 0,
+        ":now": now,
+        ":shard": this.shardOf(jobId),
+        ":sweepAt": nowMs + this.graceMs,
+      },
+    });
+  }
+
+  async findDue(nowMs: number, limit: number): Promise<DueJob[]> {
+    const perShard = await Promise.all(
+      Array.from({ length: this.settings.sweepShards }, (_, shard) => this.findDueInShard(shard, nowMs, limit)),
+    );
+    return perShard.flat().sort((a, b) => a.sweepAt - b.sweepAt).slice(0, limit);
+  }
+
+  async deferSweep(jobId: string, expected: { sweepAtMs: number; status: JobStatus }, sweepAtMs: number): Promise<void> {
+    await this.update(jobId, {
+      UpdateExpression: "SET #sweepAt = :next",
+      // Two sweepers, or a sweeper and a worker, may act on the same job: only the first wins.
+      ConditionExpression: "#sweepAt = :expected AND #status = :status",
+      ExpressionAttributeNames: { "#sweepAt": JOB_TABLE.sweepIndex.rangeKey, "#status": "status" },
+      ExpressionAttributeValues: { ":expected": expected.sweepAtMs, ":status": expected.status, ":next": sweepAtMs },
+    });
+  }
+
+  private async findDueInShard(shard: number, nowMs: number, limit: number): Promise<DueJob[]> {
+    const due: DueJob[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      let page;
+      try {
+        page = await this.documents.send(
+          new QueryCommand({
+            TableName: this.settings.tableName,
+            IndexName: JOB_TABLE.sweepIndex.name,
+            KeyConditionExpression: "#shard = :shard AND #sweepAt <= :now",
+            ExpressionAttributeNames: { "#shard": JOB_TABLE.sweepIndex.hashKey, "#sweepAt": JOB_TABLE.sweepIndex.rangeKey },
+            ExpressionAttributeValues: { ":shard": shard, ":now": nowMs },
+            Limit: limit - due.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+      } catch (error) {
+        throw new StoreUnavailableError("Query", { cause: error });
+      }
+      for (const item of page.Items ?? []) {
+        due.push({ jobId: String(item.jobId), sweepAt: Number(item[JOB_TABLE.sweepIndex.rangeKey]) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && due.length < limit);
+    return due;
+  }
+
+  /** The update expression for an outcome; fills `values` with what it names. */
+  private outcomeUpdate(outcome: AttemptOutcome, nowMs: number, values: Record<string, unknown>) {
+    values[":status"] = outcome.status;
+    values[":now"] = new Date(nowMs).toISOString();
+    if (outcome.status === JobStatus.QUEUED) {
+      values[":error"] = outcome.error;
+      values[":sweepAt"] = outcome.retryAtMs + this.graceMs;
+      return {
+        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt REMOVE claimToken, leaseExpiresAt`,
+        ExpressionAttributeNames: { "#status": "status", "#error": "error" },
+      };
+    }
+    // Terminal: leave the sweep index (sparse) and start the retention clock.
+    values[":expiresAt"] = this.expiresAt(nowMs);
+    const field = outcome.status === JobStatus.SUCCEEDED ? "result" : "error";
+    values[`:${field}`] = outcome.status === JobStatus.SUCCEEDED ? outcome.result : outcome.error;
+    return {
+      UpdateExpression:
+        `SET #status = :status, #${field} = :${field}, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt ` +
+        `REMOVE leaseExpiresAt, ${this.sweepKeys}${field === "result" ? ", #error" : ""}`,
+      ExpressionAttributeNames: { "#status": "status", [`#${field}`]: field, ...(field === "result" && { "#error": "error" }) },
+    };
+  }
+
+  /** An update fenced by a claim token: a failed condition means the claim is stale. */
+  private async fenced(jobId: string, input: UpdateInput): Promise<Job> {
+    try {
+      return await this.update(jobId, input);
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw new StaleClaimError(jobId);
+      throw error;
+    }
+  }
+
+  /** One conditional `UpdateItem` returning the new job; `ConditionFailedError` carries the old one when DynamoDB returns it. */
+  private async update(jobId: string, input: UpdateInput): Promise<Job> {
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.settings.tableName,
+          Key: { jobId },
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          ...input,
+          ConditionExpression: `attribute_exists(jobId) AND (${input.ConditionExpression})`,
+        }),
+      );
+      return toJob(Attributes!);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(jobId, oldItem(error), { cause: error });
+      throw new StoreUnavailableError("UpdateItem", { cause: error });
+    }
+  }
+
+  private shardOf(jobId: string): number {
+    return Number.parseInt(jobId.slice(0, 8), 16) % this.settings.sweepShards;
+  }
+
+  private expiresAt(nowMs: number): number {
+    return Math.floor(nowMs / 1000) + this.settings.retentionDays * 86_400;
+  }
+
+  private get graceMs(): number {
+    return this.settings.sweepGraceSeconds * 1000;
+  }
+
+  private get sweepKeys(): string {
+    return `${JOB_TABLE.sweepIndex.hashKey}, ${JOB_TABLE.sweepIndex.rangeKey}`;
+  }
+}
+
+type UpdateInput = {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+};
+
+/** The item a failed condition saw (AWS returns it; dynalite ignores the request and returns none). */
+function oldItem(error: ConditionalCheckFailedException): Job | undefined {
+  return error.Item ? toJob(unmarshall(error.Item)) : undefined;
+}
+
+function toJob(item: Record<string, unknown>): Job {
+  const job = { ...item };
+  for (const attribute of STORAGE_ONLY) delete job[attribute];
+  return job as unknown as Job;
+}

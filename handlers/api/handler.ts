@@ -1,0 +1,103 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { JobQueue } from "../adapters/sqsJobQueue";
+import type { JobStore } from "../adapters/jobStore";
+import { toJobView } from "../domain/job";
+import { isJobId } from "../domain/jobId";
+import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
+import { isIdempotencyKey, validateSubmission } from "../domain/submission";
+import { IdempotencyKeyConflictError, JobNotFoundError, JobStateConflictError } from "../errors";
+import { describeError, type Logger } from "../log";
+import { routeKey, routes, type Operation } from "../routes";
+import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
+import { JobService } from "./jobService";
+
+export interface ApiHandlerDeps {
+  store: JobStore;
+  queue: JobQueue;
+  jobTypes: JobTypeRegistry;
+  logger: Logger;
+  /** Largest accepted request body. @default 65536 */
+  maxBodyBytes: number;
+  now?: () => number;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+
+const OPERATION_BY_ROUTE_KEY: ReadonlyMap<string, Operation> = new Map(routes.map((route) => [routeKey(route), route.operation]));
+
+/**
+ * The HTTP API's Lambda handler (API Gateway HTTP API, payload format 2.0): parse the request,
+ * call the {@link JobService}, map its errors to problem responses. Internal errors are logged
+ * and answered with a bare 500: their text never reaches the client.
+ */
+export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
+  const service = new JobService(deps);
+  const jobTypesResponse = describeJobTypes(deps.jobTypes);
+
+  const operations: Record<Operation, (event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
+    async submitJob(event) {
+      const idempotencyKey = header(event, "idempotency-key");
+      if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
+        return problem(400, ProblemType.validation, "Bad Request", "Idempotency-Key must be 1 to 255 printable ASCII characters", [
+          { path: "header:Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+        ]);
+      }
+      const body = readJsonBody(event, deps.maxBodyBytes);
+      if (!body.ok) return body.response;
+      const validation = validateSubmission(body.body, deps.jobTypes);
+      if (!validation.ok) {
+        return problem(400, ProblemType.validation, "Bad Request", "the job is invalid", validation.errors);
+      }
+      const { job, replayed } = await service.submit(validation.submission, idempotencyKey);
+      const location = { location: `/jobs/${job.jobId}` };
+      if (replayed) return json(200, toJobView(job), { ...location, "idempotent-replayed": "true" });
+      return json(202, { jobId: job.jobId, type: job.type, status: job.status, createdAt: job.createdAt }, location);
+    },
+    async getJob(event) {
+      return json(200, toJobView(await service.get(jobIdOf(event))));
+    },
+    async cancelJob(event) {
+      return json(200, toJobView(await service.cancel(jobIdOf(event))));
+    },
+    async retryJob(event) {
+      const job = await service.retry(jobIdOf(event));
+      return json(202, toJobView(job), { location: `/jobs/${job.jobId}` });
+    },
+    async listJobTypes() {
+      return json(200, jobTypesResponse);
+    },
+  };
+
+  return async (event) => {
+    const operation = OPERATION_BY_ROUTE_KEY.get(event.routeKey);
+    if (!operation) return problem(404, ProblemType.notFound, "Not Found", "no such route");
+    try {
+      return await operations[operation](event);
+    } catch (error) {
+      return errorResponse(error, event, deps.logger);
+    }
+  };
+}
+
+class MalformedJobIdError extends Error {}
+
+function jobIdOf(event: APIGatewayProxyEventV2): string {
+  const jobId = event.pathParameters?.jobId ?? "";
+  if (!isJobId(jobId)) throw new MalformedJobIdError();
+  return jobId;
+}
+
+function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Logger): HttpResponse {
+  if (error instanceof MalformedJobIdError) {
+    return problem(400, ProblemType.validation, "Bad Request", "the job id is malformed", [{ path: "jobId", message: "must be a lower-case UUID" }]);
+  }
+  if (error instanceof JobNotFoundError) return problem(404, ProblemType.notFound, "Not Found", "no job has this id");
+  if (error instanceof JobStateConflictError) {
+    return problem(409, ProblemType.conflict, "Conflict", `the job is ${error.status}`);
+  }
+  if (error instanceof IdempotencyKeyConflictError) {
+    return problem(422, ProblemType.idempotencyConflict, "Unprocessable Content", "this Idempotency-Key was already used for a different request");
+  }
+  logger.error("api.internal_error", { routeKey: event.routeKey, requestId: event.requestContext?.requestId, ...describeError(error) });
+  return problem(500, ProblemType.internal, "Internal Server Error", "the request could not be completed; it is safe to retry");
+}

@@ -1,0 +1,113 @@
+/**
+ * The job and its lifecycle (SPEC §4). Pure: no AWS, no HTTP.
+ *
+ * `QUEUED → IN_PROGRESS → SUCCEEDED | FAILED`, `QUEUED → CANCELED`, and back to `QUEUED` for a
+ * retryable failure (from `IN_PROGRESS`) or an explicit retry (from `FAILED` or `CANCELED`).
+ */
+export const JobStatus = {
+  QUEUED: "QUEUED",
+  IN_PROGRESS: "IN_PROGRESS",
+  SUCCEEDED: "SUCCEEDED",
+  FAILED: "FAILED",
+  CANCELED: "CANCELED",
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+/** States that nothing but an explicit retry leaves. */
+export const TERMINAL_STATUSES: readonly JobStatus[] = [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED];
+
+/** States a job can be retried from with `POST /jobs/{jobId}/retry`. */
+export const RETRYABLE_STATUSES: readonly JobStatus[] = [JobStatus.FAILED, JobStatus.CANCELED];
+
+const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  QUEUED: [JobStatus.IN_PROGRESS, JobStatus.CANCELED],
+  IN_PROGRESS: [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.QUEUED],
+  SUCCEEDED: [],
+  FAILED: [JobStatus.QUEUED],
+  CANCELED: [JobStatus.QUEUED],
+};
+
+/** Whether the lifecycle allows a job in `from` to move to `to`. */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Whether `status` is terminal (`SUCCEEDED`, `FAILED`, `CANCELED`). */
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Error codes the system itself writes into `job.error.code`. Job types may add their own. */
+export const ErrorCode = {
+  /** The run exceeded the job type's timeout, or its lease expired with no attempts left. */
+  TIMED_OUT: "TIMED_OUT",
+  /** The job type threw something that was not a {@link JobFailure}. */
+  JOB_ERROR: "JOB_ERROR",
+  /** The stored job names a type this deployment does not know. */
+  UNKNOWN_TYPE: "UNKNOWN_TYPE",
+} as const;
+
+/** Why a job failed, as stored and as shown to clients. */
+export interface JobErrorInfo {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** A job as the API shows it. Timestamps are ISO 8601 strings. */
+export interface JobView {
+  jobId: string;
+  type: string;
+  status: JobStatus;
+  payload: unknown;
+  result?: unknown;
+  error?: JobErrorInfo;
+  attempts: number;
+  maxAttempts: number;
+  delaySeconds: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/**
+ * A stored job: the view plus the bookkeeping the protocol needs. Clients never see the extra
+ * fields (see {@link toJobView}).
+ */
+export interface Job extends JobView {
+  /** Fencing token of the current claim; only its holder may commit. */
+  claimToken?: string;
+  /** Epoch ms after which the current claim may be taken over by another worker. */
+  leaseExpiresAt?: number;
+  idempotencyKey?: string;
+  /** Hash of the canonical submission, to tell a replay from a key conflict. */
+  requestHash?: string;
+}
+
+/** The client's view of a stored job: protocol bookkeeping stripped. */
+export function toJobView(job: Job): JobView {
+  const view: JobView = {
+    jobId: job.jobId,
+    type: job.type,
+    status: job.status,
+    payload: job.payload,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    delaySeconds: job.delaySeconds,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+  };
+  if (job.result !== undefined) view.result = job.result;
+  if (job.error !== undefined) view.error = job.error;
+  if (job.startedAt !== undefined) view.startedAt = job.startedAt;
+  if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt;
+  return view;
+}
+
+/** Whether a claim by a worker at `nowMs` may take the job (the claim condition of SPEC §4). */
+export function isClaimable(job: Job, nowMs: number): boolean {
+  if (job.attempts >= job.maxAttempts) return false;
+  if (job.status === JobStatus.QUEUED) return true;
+  return job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) < nowMs;
+}

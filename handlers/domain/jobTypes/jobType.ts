@@ -1,0 +1,59 @@
+import type { GenericSchema } from "valibot";
+
+/** What a running job may know about its run. */
+export interface RunContext {
+  jobId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the run is cut off (timeout); long-running job types should stop early. */
+  signal: AbortSignal;
+}
+
+/**
+ * A job type: one module. The schema drives API validation, `GET /job-types` (as JSON Schema)
+ * and the site's form.
+ */
+export interface JobType<TPayload = any, TResult = unknown> {
+  type: string;
+  description: string;
+  schema: GenericSchema<unknown, TPayload>;
+  /** A valid payload, shown prefilled in the site's form. */
+  example: TPayload;
+  /** The run is cut off after this many seconds (or earlier, before the Lambda's own timeout). */
+  timeoutSeconds: number;
+  /** Attempts before the job is `FAILED` (the first run counts). */
+  maxAttempts: number;
+  run(payload: TPayload, context: RunContext): Promise<TResult>;
+}
+
+/**
+ * Thrown by a job type to fail with a specific code; `retryable: false` fails the job at once
+ * whatever its attempts. Any other thrown error is retryable with code `JOB_ERROR`.
+ */
+export class JobFailure extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "JobFailure";
+    this.code = code;
+    this.retryable = options.retryable;
+  }
+}
+
+/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

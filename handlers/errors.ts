@@ -1,0 +1,80 @@
+import type { Job, JobStatus } from "./domain/job";
+
+/** Base of every error CloudQueue raises on purpose; `name` tells them apart in logs. */
+export class CloudQueueError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CloudQueueError";
+  }
+}
+
+/** No job has this id. */
+export class JobNotFoundError extends CloudQueueError {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} does not exist`);
+    this.name = "JobNotFoundError";
+  }
+}
+
+/** The job exists but its status does not allow the requested transition. */
+export class JobStateConflictError extends CloudQueueError {
+  constructor(readonly jobId: string, readonly status: JobStatus, action: string) {
+    super(`job ${jobId} is ${status} and cannot be ${action}`);
+    this.name = "JobStateConflictError";
+  }
+}
+
+/** A job with the same id (same `Idempotency-Key`) is already stored. */
+export class JobAlreadyExistsError extends CloudQueueError {
+  /** @param existing the stored job, when the failed write returned it */
+  constructor(readonly jobId: string, readonly existing?: Job) {
+    super(`job ${jobId} already exists`);
+    this.name = "JobAlreadyExistsError";
+  }
+}
+
+/** The same `Idempotency-Key` was used for a different request. */
+export class IdempotencyKeyConflictError extends CloudQueueError {
+  constructor(readonly jobId: string) {
+    super(`Idempotency-Key already used for a different request (job ${jobId})`);
+    this.name = "IdempotencyKeyConflictError";
+  }
+}
+
+/** The fencing condition failed: the claim token is no longer the job's (another attempt owns it). */
+export class StaleClaimError extends CloudQueueError {
+  constructor(readonly jobId: string) {
+    super(`claim on job ${jobId} is no longer current`);
+    this.name = "StaleClaimError";
+  }
+}
+
+/** A conditional write lost a race with another writer; the caller re-reads and decides. */
+export class ConditionFailedError extends CloudQueueError {
+  /** @param current the job as the failed write saw it, when DynamoDB returned it */
+  constructor(readonly jobId: string, readonly current?: Job, options?: { cause?: unknown }) {
+    super(`condition failed on job ${jobId}`, options);
+    this.name = "ConditionFailedError";
+  }
+}
+
+/** DynamoDB failed (throttled after retries, unavailable, misconfigured). */
+export class StoreUnavailableError extends CloudQueueError {
+  constructor(operation: string, options: { cause: unknown }) {
+    super(`job store ${operation} failed: ${errorName(options.cause)}`, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** SQS failed (throttled after retries, unavailable, misconfigured). */
+export class QueueUnavailableError extends CloudQueueError {
+  constructor(operation: string, options: { cause: unknown }) {
+    super(`job queue ${operation} failed: ${errorName(options.cause)}`, options);
+    this.name = "QueueUnavailableError";
+  }
+}
+
+/** The `name` of an unknown thrown value, for logs. */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

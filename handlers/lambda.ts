@@ -1,0 +1,54 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoJobStore } from "./adapters/dynamoJobStore";
+import { SqsJobQueue } from "./adapters/sqsJobQueue";
+import { createApiHandler, type ApiHandler } from "./api/handler";
+import { builtInJobTypes } from "./domain/jobTypes";
+import { consoleLogger } from "./log";
+import { DEFAULTS, settingsFromEnv } from "./settings";
+import { createSweeperHandler, type SweeperHandler } from "./sweeper/handler";
+import { createWorkerHandler, type WorkerHandler } from "./worker/handler";
+
+/**
+ * The Lambda entry points, each built once per container (a Pulumi `callbackFactory` calls
+ * these): settings from the environment, SDK clients created here, never at module level.
+ * Endpoints come from the standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`
+ * variables, so the same code runs on AWS and against emulators.
+ */
+function createAdapters(env: Record<string, string | undefined>) {
+  const settings = settingsFromEnv(env);
+  const store = new DynamoJobStore(new DynamoDBClient({}), settings);
+  const queue = new SqsJobQueue(new SQSClient({}), settings);
+  return { settings, store, queue };
+}
+
+/** The api function's handler. */
+export function createApiLambda(env: Record<string, string | undefined> = process.env): ApiHandler {
+  const { settings, store, queue } = createAdapters(env);
+  return createApiHandler({ store, queue, jobTypes: builtInJobTypes, logger: consoleLogger, maxBodyBytes: settings.maxBodyBytes });
+}
+
+/** The worker function's handler. */
+export function createWorkerLambda(env: Record<string, string | undefined> = process.env): WorkerHandler {
+  const { store, queue } = createAdapters(env);
+  return createWorkerHandler({
+    store,
+    queue,
+    jobTypes: builtInJobTypes,
+    logger: consoleLogger,
+    commitReserveMs: DEFAULTS.commitReserveMs,
+    backoff: DEFAULTS.backoff,
+  });
+}
+
+/** The sweeper function's handler. */
+export function createSweeperLambda(env: Record<string, string | undefined> = process.env): SweeperHandler {
+  const { settings, store, queue } = createAdapters(env);
+  return createSweeperHandler({
+    store,
+    queue,
+    logger: consoleLogger,
+    sweepGraceSeconds: settings.sweepGraceSeconds,
+    maxJobsPerRun: settings.sweepMaxJobsPerRun,
+  });
+}

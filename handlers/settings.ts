@@ -1,0 +1,120 @@
+import * as v from "valibot";
+import type { BackoffSettings } from "./domain/backoff";
+
+/**
+ * The one source of CloudQueue's shared settings: the Pulumi program (`infra/`), the local stack
+ * (`local/`) and the handlers all read these, so the deployed and the local system cannot drift.
+ */
+
+/** Shape of the jobs table: the key, the sparse sweep index and the TTL attribute. */
+export const JOB_TABLE = {
+  hashKey: "jobId",
+  /**
+   * The sparse GSI of active jobs. Only `QUEUED` and `IN_PROGRESS` items carry its keys, so it
+   * holds exactly what the sweeper may have to repair. `sweepShard` spreads the index over
+   * several partitions (no hot key); `sweepAt` is when the sweeper should look at the job.
+   * Keys only: claims change no key and project nothing, so they write nothing to the index.
+   */
+  sweepIndex: { name: "by-sweep-due", hashKey: "sweepShard", rangeKey: "sweepAt", projection: "KEYS_ONLY" },
+  ttlAttribute: "expiresAt",
+} as const;
+
+/** Defaults, each also documented in `Pulumi.yaml` and the README. */
+export const DEFAULTS = {
+  /** Worker Lambda timeout; the longest job type timeout plus the commit reserve must fit. */
+  workerTimeoutSeconds: 60,
+  /** SQS visibility timeout = this × worker timeout (AWS's recommendation is at least 6). */
+  visibilityTimeoutFactor: 6,
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: 5,
+  /** DLQ retention: 14 days, SQS's maximum. */
+  dlqRetentionSeconds: 1_209_600,
+  /** Records per worker invocation. */
+  batchSize: 10,
+  /** Seconds the event source mapping may wait to fill a batch. */
+  maxBatchingWindowSeconds: 0,
+  /** Worker invocations at most in parallel (event source mapping maximum concurrency, ≥ 2). */
+  maxConcurrency: 10,
+  /** A job still QUEUED this long after it became visible is enqueued again by the sweeper. */
+  sweepGraceSeconds: 120,
+  /** Partitions of the sweep index. */
+  sweepShards: 4,
+  /** How often the sweeper runs. */
+  sweepIntervalSeconds: 60,
+  /** Jobs the sweeper repairs at most per run. */
+  sweepMaxJobsPerRun: 500,
+  /** Terminal jobs are deleted by TTL this many days after they finish. */
+  retentionDays: 30,
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: 65_536,
+  /** Time kept aside, out of the lease, to commit after a run is cut off. */
+  commitReserveMs: 2_000,
+  backoff: { baseSeconds: 2, maxSeconds: 300 } satisfies BackoffSettings,
+} as const;
+
+/** The SQS visibility timeout that matches a worker timeout. */
+export function visibilityTimeoutSeconds(workerTimeoutSeconds: number, factor: number = DEFAULTS.visibilityTimeoutFactor): number {
+  return Math.min(43_200, Math.ceil(workerTimeoutSeconds * factor));
+}
+
+/** Settings of the job store, shared by every handler. */
+export interface StoreSettings {
+  tableName: string;
+  sweepShards: number;
+  sweepGraceSeconds: number;
+  retentionDays: number;
+}
+
+/** Settings of the job queue. */
+export interface QueueSettings {
+  queueUrl: string;
+}
+
+/** Environment variable names the Lambdas read their settings from. */
+export const ENV = {
+  tableName: "CLOUDQUEUE_TABLE_NAME",
+  queueUrl: "CLOUDQUEUE_QUEUE_URL",
+  sweepShards: "CLOUDQUEUE_SWEEP_SHARDS",
+  sweepGraceSeconds: "CLOUDQUEUE_SWEEP_GRACE_SECONDS",
+  retentionDays: "CLOUDQUEUE_RETENTION_DAYS",
+  maxBodyBytes: "CLOUDQUEUE_MAX_BODY_BYTES",
+  sweepMaxJobsPerRun: "CLOUDQUEUE_SWEEP_MAX_JOBS_PER_RUN",
+} as const;
+
+const integerFromEnv = (min: number, max: number) =>
+  v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(min), v.maxValue(max));
+
+const envSchema = v.object({
+  [ENV.tableName]: v.pipe(v.string(), v.minLength(1)),
+  [ENV.queueUrl]: v.pipe(v.string(), v.url()),
+  [ENV.sweepShards]: v.optional(integerFromEnv(1, 64), String(DEFAULTS.sweepShards)),
+  [ENV.sweepGraceSeconds]: v.optional(integerFromEnv(1, 86_400), String(DEFAULTS.sweepGraceSeconds)),
+  [ENV.retentionDays]: v.optional(integerFromEnv(1, 3_650), String(DEFAULTS.retentionDays)),
+  [ENV.maxBodyBytes]: v.optional(integerFromEnv(1_024, 1_048_576), String(DEFAULTS.maxBodyBytes)),
+  [ENV.sweepMaxJobsPerRun]: v.optional(integerFromEnv(1, 100_000), String(DEFAULTS.sweepMaxJobsPerRun)),
+});
+
+/** Every setting a handler reads from its environment. */
+export interface HandlerSettings extends StoreSettings, QueueSettings {
+  maxBodyBytes: number;
+  sweepMaxJobsPerRun: number;
+}
+
+/** Reads and validates the handlers' settings from environment variables; throws naming each bad one. */
+export function settingsFromEnv(env: Record<string, string | undefined>): HandlerSettings {
+  const parsed = v.safeParse(envSchema, env);
+  if (!parsed.success) {
+    const problems = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "environment"}: ${issue.message}`);
+    throw new Error(`invalid CloudQueue environment: ${problems.join("; ")}`);
+  }
+  const out = parsed.output;
+  return {
+    tableName: out[ENV.tableName],
+    queueUrl: out[ENV.queueUrl],
+    sweepShards: out[ENV.sweepShards],
+    sweepGraceSeconds: out[ENV.sweepGraceSeconds],
+    retentionDays: out[ENV.retentionDays],
+    maxBodyBytes: out[ENV.maxBodyBytes],
+    sweepMaxJobsPerRun: out[ENV.sweepMaxJobsPerRun],
+  };
+}

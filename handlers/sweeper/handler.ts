@@ -1,0 +1,96 @@
+import type { JobStore } from "../adapters/jobStore";
+import type { JobQueue } from "../adapters/sqsJobQueue";
+import { JobStatus } from "../domain/job";
+import { ConditionFailedError, StaleClaimError } from "../errors";
+import { describeError, type Logger } from "../log";
+
+export interface SweeperHandlerDeps {
+  store: JobStore;
+  queue: JobQueue;
+  logger: Logger;
+  /** How long a re-enqueued job gets before the sweeper looks at it again. @default 120 */
+  sweepGraceSeconds: number;
+  /** Jobs examined at most per run. @default 500 */
+  maxJobsPerRun: number;
+  /** Jobs repaired in parallel. @default 16 */
+  parallelism?: number;
+  now?: () => number;
+}
+
+/** What one sweep did, also logged. */
+export interface SweepReport {
+  examined: number;
+  /** `QUEUED` jobs never claimed in time, and expired leases with attempts left: enqueued again. */
+  requeued: number;
+  /** Expired leases with no attempts left: `FAILED` with `TIMED_OUT`. */
+  timedOut: number;
+  /** Jobs a live lease still holds: looked at again when the lease ends. */
+  deferred: number;
+  /** Jobs another sweeper or a worker changed first. */
+  skipped: number;
+  errors: number;
+}
+
+export type SweeperHandler = (event?: unknown) => Promise<SweepReport>;
+
+/**
+ * The repair pass of SPEC §5, on a schedule. It reads only the sparse sweep index (active jobs
+ * whose `sweepAt` has passed), so its cost follows the jobs in trouble, not the table's size.
+ */
+export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
+  const now = deps.now ?? Date.now;
+  const { store, queue, logger } = deps;
+  const graceMs = deps.sweepGraceSeconds * 1000;
+
+  async function repair(jobId: string, sweepAtMs: number, report: SweepReport): Promise<void> {
+    const job = await store.get(jobId);
+    if (!job || (job.status !== JobStatus.QUEUED && job.status !== JobStatus.IN_PROGRESS)) {
+      report.skipped++;
+      return;
+    }
+    const nowMs = now();
+    const expected = { sweepAtMs, status: job.status };
+    if (job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) >= nowMs) {
+      await store.deferSweep(jobId, expected, (job.leaseExpiresAt ?? nowMs) + 1);
+      report.deferred++;
+      return;
+    }
+    if (job.status === JobStatus.IN_PROGRESS && job.attempts >= job.maxAttempts) {
+      await store.failExpiredLease(jobId, job.claimToken ?? "", nowMs);
+      logger.info("job.transition", { jobId, type: job.type, from: JobStatus.IN_PROGRESS, to: JobStatus.FAILED, error: "TIMED_OUT", by: "sweeper" });
+      report.timedOut++;
+      return;
+    }
+    // Move the entry first: of two sweepers only one enqueues, and a crash before the send
+    // leaves the job due again after the grace period.
+    await store.deferSweep(jobId, expected, nowMs + graceMs);
+    await queue.enqueue(jobId);
+    logger.info("sweeper.requeued", { jobId, status: job.status, attempts: job.attempts });
+    report.requeued++;
+  }
+
+  return async () => {
+    const report: SweepReport = { examined: 0, requeued: 0, timedOut: 0, deferred: 0, skipped: 0, errors: 0 };
+    const due = await store.findDue(now(), deps.maxJobsPerRun);
+    report.examined = due.length;
+    const parallelism = deps.parallelism ?? 16;
+    for (let start = 0; start < due.length; start += parallelism) {
+      await Promise.all(
+        due.slice(start, start + parallelism).map(async ({ jobId, sweepAt }) => {
+          try {
+            await repair(jobId, sweepAt, report);
+          } catch (error) {
+            if (error instanceof ConditionFailedError || error instanceof StaleClaimError) {
+              report.skipped++;
+            } else {
+              report.errors++;
+              logger.error("sweeper.repair_failed", { jobId, ...describeError(error) });
+            }
+          }
+        }),
+      );
+    }
+    logger.info("sweeper.run", { ...report });
+    return report;
+  };
+}

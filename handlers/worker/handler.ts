@@ -1,0 +1,154 @@
+import { randomUUID } from "node:crypto";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import * as v from "valibot";
+import type { JobStore } from "../adapters/jobStore";
+import { JobMessageSchema, type JobQueue } from "../adapters/sqsJobQueue";
+import { backoffSeconds, type BackoffSettings } from "../domain/backoff";
+import { JobStatus, isTerminal, type Job } from "../domain/job";
+import type { JobTypeRegistry } from "../domain/jobTypes";
+import { StaleClaimError } from "../errors";
+import { describeError, type Logger } from "../log";
+import { runAttempt } from "./runAttempt";
+
+export interface WorkerHandlerDeps {
+  store: JobStore;
+  queue: JobQueue;
+  jobTypes: JobTypeRegistry;
+  logger: Logger;
+  /** Kept out of the run's budget to commit before the Lambda is cut off. @default 2000 */
+  commitReserveMs: number;
+  backoff: BackoffSettings;
+  now?: () => number;
+  /** In [0, 1), for backoff jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** The subset of the Lambda context the worker needs. */
+export type WorkerContext = Pick<Context, "getRemainingTimeInMillis">;
+
+export type WorkerHandler = (event: SQSEvent, context: WorkerContext) => Promise<SQSBatchResponse>;
+
+/** What became of one message: acknowledged (deleted) or left for SQS to deliver again. */
+type RecordOutcome = "ack" | "redeliver";
+
+/**
+ * The worker's Lambda handler (SQS event source mapping with `ReportBatchItemFailures`). The
+ * records of a batch run concurrently and fail independently: only messages that must come
+ * back are reported as failures; everything else is deleted by Lambda.
+ */
+export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const { store, queue, logger } = deps;
+
+  async function processRecord(record: SQSRecord, context: WorkerContext): Promise<RecordOutcome> {
+    const message = parseMessage(record.body);
+    if (!message) {
+      // Poison: leave it, so that SQS moves it to the DLQ after maxReceiveCount receives.
+      logger.error("worker.malformed_message", { messageId: record.messageId });
+      return "redeliver";
+    }
+    const startedMs = now();
+    const remainingMs = context.getRemainingTimeInMillis();
+    const claimToken = randomUUID();
+    // The lease ends when this invocation must have ended: no other worker can take the job
+    // while this one may still be running it.
+    const claim = await store.claim(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: startedMs + remainingMs });
+    if (!claim.claimed) return settleUnclaimed(message.jobId, claim.job, record);
+
+    const job = claim.job;
+    logger.info("job.transition", { jobId: job.jobId, type: job.type, from: JobStatus.QUEUED, to: JobStatus.IN_PROGRESS, attempt: job.attempts });
+    const typeTimeoutMs = (deps.jobTypes.get(job.type)?.timeoutSeconds ?? 0) * 1000;
+    const budgetMs = Math.min(typeTimeoutMs, remainingMs - deps.commitReserveMs);
+    const run = await runAttempt(job, deps.jobTypes, budgetMs);
+
+    try {
+      if (run.ok) {
+        await store.commit(job.jobId, claimToken, { status: JobStatus.SUCCEEDED, result: run.result }, now());
+        logTransition(job, JobStatus.SUCCEEDED);
+        return "ack";
+      }
+      if (run.error.retryable && job.attempts < job.maxAttempts) {
+        const delaySeconds = backoffSeconds(job.attempts, deps.backoff, random());
+        await store.commit(job.jobId, claimToken, { status: JobStatus.QUEUED, error: run.error, retryAtMs: now() + delaySeconds * 1000 }, now());
+        logTransition(job, JobStatus.QUEUED, { error: run.error.code, retryInSeconds: delaySeconds });
+        await delayRedelivery(record, delaySeconds);
+        return "redeliver";
+      }
+      await store.commit(job.jobId, claimToken, { status: JobStatus.FAILED, error: run.error }, now());
+      logTransition(job, JobStatus.FAILED, { error: run.error.code });
+      return "ack";
+    } catch (error) {
+      if (!(error instanceof StaleClaimError)) throw error;
+      // This attempt outlived its lease and another claim took the job: the newer attempt owns it.
+      logger.warn("worker.stale_commit_rejected", { jobId: job.jobId, attempt: job.attempts });
+      return "ack";
+    }
+  }
+
+  /** A message whose job could not be claimed: a duplicate, a finished or canceled job, a live lease, or a lease expired with no attempts left. */
+  async function settleUnclaimed(jobId: string, job: Job | undefined, record: SQSRecord): Promise<RecordOutcome> {
+    if (!job) {
+      logger.warn("worker.job_not_found", { jobId, messageId: record.messageId });
+      return "ack";
+    }
+    const leaseExpired = job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) < now();
+    if (leaseExpired && job.attempts >= job.maxAttempts && job.claimToken) {
+      try {
+        await store.failExpiredLease(jobId, job.claimToken, now());
+        logTransition(job, JobStatus.FAILED, { error: "TIMED_OUT" });
+      } catch (error) {
+        if (!(error instanceof StaleClaimError)) throw error;
+      }
+      return "ack";
+    }
+    logger.info("worker.duplicate_acknowledged", { jobId, status: job.status, terminal: isTerminal(job.status) });
+    return "ack";
+  }
+
+  async function delayRedelivery(record: SQSRecord, seconds: number): Promise<void> {
+    try {
+      await queue.delayRedelivery(record.receiptHandle, seconds);
+    } catch (error) {
+      // The message still comes back, after the queue's visibility timeout instead.
+      logger.warn("worker.backoff_not_applied", { messageId: record.messageId, ...describeError(error) });
+    }
+  }
+
+  function logTransition(job: Job, to: JobStatus, fields: Record<string, unknown> = {}): void {
+    logger.info("job.transition", { jobId: job.jobId, type: job.type, from: JobStatus.IN_PROGRESS, to, attempt: job.attempts, ...fields });
+  }
+
+  return async (event, context) => {
+    const outcomes = await Promise.all(
+      event.Records.map(async (record): Promise<RecordOutcome> => {
+        try {
+          return await processRecord(record, context);
+        } catch (error) {
+          // DynamoDB or SQS failed past the SDK's retries: the message comes back after a
+          // backoff and the job's state decides what happens then.
+          logger.error("worker.record_failed", { messageId: record.messageId, ...describeError(error) });
+          await delayRedelivery(record, backoffSeconds(receiveCount(record), deps.backoff, random()));
+          return "redeliver";
+        }
+      }),
+    );
+    return {
+      batchItemFailures: event.Records.filter((_, index) => outcomes[index] === "redeliver").map((record) => ({ itemIdentifier: record.messageId })),
+    };
+  };
+}
+
+function parseMessage(body: string): v.InferOutput<typeof JobMessageSchema> | undefined {
+  try {
+    const parsed = v.safeParse(JobMessageSchema, JSON.parse(body));
+    return parsed.success ? parsed.output : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function receiveCount(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isFinite(count) && count > 0 ? count : 1;
+}
