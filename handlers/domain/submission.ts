@@ -39,7 +39,6 @@ export function validateSubmission(body: unknown, registry: JobTypeRegistry): { 
   const envelope = v.safeParse(SubmissionSchema, body);
   if (!envelope.success) return { ok: false, errors: toFieldErrors(envelope.issues) };
   const { type, payload, delaySeconds } = envelope.output;
-  if (!("payload" in (body as object))) return { ok: false, errors: [{ path: "payload", message: "payload is required" }] };
   const jobType = registry.get(type);
   if (!jobType) {
     return { ok: false, errors: [{ path: "type", message: `unknown job type; known types: ${[...registry.keys()].join(", ")}` }] };
@@ -73,10 +72,9 @@ function canonicalJson(value: unknown): string {
 
 function toFieldErrors(issues: readonly v.BaseIssue<unknown>[], prefix?: string): FieldError[] {
   return issues.map((issue) => {
-    const path = v.getDotPath(issue);
-    return {
-      path: [prefix, path].filter((part) => part !== undefined && part !== null && part !== "").join(".") || prefix || "",
-      message: issue.message,
-    };
+    const path = [prefix, v.getDotPath(issue)].filter((part) => part !== undefined && part !== null && part !== "").join(".");
+    // valibot reports a missing key as an "Invalid key" issue on the object; say it plainly.
+    const missing = issue.kind === "schema" && issue.type.endsWith("object") && issue.received === "undefined";
+    return { path, message: missing ? `${path} is required` : issue.message };
   });
 }

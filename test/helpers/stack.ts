@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { GetQueueAttributesCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
 import { SqsJobQueue, type JobQueue } from "../../handlers/adapters/sqsJobQueue";
 import { createApiHandler } from "../../handlers/api/handler";
@@ -166,8 +166,13 @@ export class TestStack {
     return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
   }
 
+  /** Deletes every visible message (PurgeQueue is rate-limited to once a minute) and forgets executions. */
   async purge(): Promise<void> {
-    await this.emulators.sqs.send(new PurgeQueueCommand({ QueueUrl: this.emulators.queueUrl }));
+    for (;;) {
+      const messages = await this.events.receive(10, 0);
+      if (messages.length === 0) break;
+      await this.events.settle(messages, { batchItemFailures: [] });
+    }
     this.executions.clear();
   }
 
