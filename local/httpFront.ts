@@ -1,0 +1,137 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { ApiHandler } from "../handlers/api/handler";
+import { problem, ProblemType } from "../handlers/api/http";
+import { describeError, type Logger } from "../handlers/log";
+import { matchRoute, routes } from "../handlers/routes";
+import { fromLambdaResult, integrationFailure, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
+import { CorsPolicy } from "./cors";
+import { readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
+
+/** API Gateway HTTP API's largest request body (10 MiB); the function applies its own, smaller limit. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface HttpFrontOptions {
+  api: ApiHandler;
+  logger: Logger;
+  /** Origins allowed by CORS besides the page's own (the origin it is served from). */
+  corsOrigins: readonly string[];
+  siteDir?: string;
+}
+
+/** The local stand-in for API Gateway and CloudFront: one server, one origin. */
+export interface HttpFront {
+  server: Server;
+  /** Waits for the API requests being answered, then closes every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP server of the local stack. A request matching the route table becomes a payload 2.0
+ * event for the api handler, as API Gateway would build it; `config.json` points the page at
+ * this same origin; other `GET`s are files of `site/`; anything else is a problem 404.
+ */
+export function createHttpFront(options: HttpFrontOptions): HttpFront {
+  const siteDir = options.siteDir ?? SITE_DIR;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+
+  async function respond(request: IncomingMessage): Promise<FrontResponse> {
+    const method = (request.method ?? "GET").toUpperCase();
+    const url = new URL(request.url ?? "/", "http://local");
+    const host = hostOf(request);
+    const ownOrigins = new Set([`http://${host}`]);
+    const cors = new CorsPolicy((origin) => ownOrigins.has(origin) || options.corsOrigins.includes(origin));
+    if (cors.isPreflight(method, request.headers) && isApiPath(url.pathname)) {
+      return { statusCode: 204, headers: cors.preflightHeaders(request.headers), body: Buffer.alloc(0) };
+    }
+    const match = matchRoute(method, url.pathname);
+    if (match) {
+      const body = await readBody(request);
+      if (!body) return problemResponse(413, ProblemType.payloadTooLarge, "Content Too Large", "the request body is too large");
+      let result: FrontResponse;
+      try {
+        result = fromLambdaResult(await options.api(toApiGatewayEvent(request, body, match, host)));
+      } catch (error) {
+        options.logger.error("local.api_invocation_failed", { routeKey: match.routeKey, ...describeError(error) });
+        result = integrationFailure();
+      }
+      return { ...result, headers: cors.apply(result.headers, request.headers.origin) };
+    }
+    if (method === "GET" || method === "HEAD") {
+      if (url.pathname === "/config.json") {
+        // The deployed site's config.json names the API Gateway URL; here the API is this origin.
+        const config = JSON.stringify({ apiUrl: `http://${host}` });
+        return { statusCode: 200, headers: { "content-type": "application/json", "cache-control": "no-cache" }, body: Buffer.from(config) };
+      }
+      const file = await readSiteFile(url.pathname, siteDir);
+      if (file) return file;
+    }
+    return problemResponse(404, ProblemType.notFound, "Not Found", "no such route");
+  }
+
+  const server = createServer((request, response) => {
+    inFlight++;
+    respond(request)
+      .catch((error: unknown) => {
+        options.logger.error("local.front_failed", describeError(error));
+        return integrationFailure();
+      })
+      .then((result) => write(response, request.method === "HEAD", result))
+      .finally(() => {
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      });
+  });
+  // Browsers keep connections open; without this a close would wait for them to time out.
+  server.keepAliveTimeout = 5_000;
+
+  return {
+    server,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function problemResponse(status: number, type: string, title: string, detail: string): FrontResponse {
+  const response = problem(status, type, title, detail);
+  return { statusCode: status, headers: response.headers, body: Buffer.from(response.body) };
+}
+
+function write(response: ServerResponse, headOnly: boolean, result: FrontResponse): void {
+  const headers = { ...securityHeaders(), ...result.headers, "content-length": String(result.body.length) };
+  response.writeHead(result.statusCode, headers);
+  response.end(headOnly ? undefined : result.body);
+}
+
+/** Paths of the route table (any method), where API Gateway answers preflights. */
+function isApiPath(path: string): boolean {
+  return routes.some((route) => matchRoute(route.method, path) !== undefined);
+}
+
+/** The request's `Host`, if it is a plain host[:port]; the server's address otherwise. */
+function hostOf(request: IncomingMessage): string {
+  const host = request.headers.host ?? "";
+  if (/^[\w.-]+(:\d+)?$/.test(host) || /^\[[\da-f:.]+\](:\d+)?$/i.test(host)) return host;
+  const address = request.socket.localAddress ?? "127.0.0.1";
+  return `${address.includes(":") ? `[${address}]` : address}:${request.socket.localPort}`;
+}
+
+/** The whole body, or `undefined` past API Gateway's limit. */
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}

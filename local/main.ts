@@ -1,0 +1,82 @@
+import { helpText, OptionsError, parseOptions } from "./options";
+import { LocalStackError, startLocalStack, type LocalStack } from "./stack";
+
+/**
+ * `npm start`: runs the local stack until Ctrl-C. Problems the user can fix are one line on
+ * stderr and a non-zero exit (2 for a bad option, 1 for the rest).
+ */
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof OptionsError) return exit(2, `cloudqueue: ${error.message}`);
+    throw error;
+  }
+  if (options.help) {
+    console.log(helpText());
+    return;
+  }
+
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack(options);
+  } catch (error) {
+    if (error instanceof LocalStackError) return exit(1, `cloudqueue: ${error.message}`);
+    const message = error instanceof Error ? error.message : String(error);
+    return exit(1, `cloudqueue: could not start: ${message.split("\n")[0]}`);
+  }
+  // Since the process started: what a person waits for, ts-node's compile included.
+  console.log(banner(stack, process.uptime() * 1000));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`cloudqueue: ${signal} again, exiting without draining`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\nStopping: finishing ${stack.inFlight()} in-flight batch(es); press Ctrl-C again to quit at once.`);
+    stack.close().then(
+      () => {
+        console.log("CloudQueue stopped.");
+        process.exit(0);
+      },
+      (error: unknown) => exit(1, `cloudqueue: stopped with an error: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function banner(stack: LocalStack, readyMs: number): string {
+  const { dynamoEndpoint, sqsEndpoint, tableName, queueUrl, dlqUrl } = stack.emulators;
+  const cli = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 aws";
+  const data = stack.dataDir
+    ? `${stack.dataDir}${stack.recovery.active > 0 ? ` (resumed ${stack.recovery.active} active job(s))` : ""}`
+    : "in memory (nothing is kept after exit)";
+  return [
+    `CloudQueue is running (ready in ${(readyMs / 1000).toFixed(1)} s)`,
+    `  Page      ${stack.pageUrl}`,
+    `  API       ${stack.apiUrl}   (try: curl ${stack.apiUrl}/job-types)`,
+    `  Data      ${data}`,
+    `  DynamoDB  ${dynamoEndpoint}   table ${tableName}`,
+    `  SQS       ${sqsEndpoint}   queue ${queueUrl}`,
+    `            DLQ ${dlqUrl}`,
+    "  AWS CLI against the emulators (any credentials work):",
+    `    ${cli} --endpoint-url ${dynamoEndpoint} dynamodb scan --table-name ${tableName}`,
+    `    ${cli} --endpoint-url ${sqsEndpoint} sqs get-queue-attributes --queue-url ${queueUrl} --attribute-names All`,
+    "Job transitions are logged below as JSON lines. Press Ctrl-C to stop (in-flight jobs finish first).",
+  ].join("\n");
+}
+
+function exit(code: number, message: string): void {
+  console.error(message);
+  // At once: SDK clients' keep-alive sockets must not hold a failed start open.
+  process.exit(code);
+}
+
+main().catch((error: unknown) => {
+  console.error(`cloudqueue: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

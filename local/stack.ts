@@ -1,0 +1,174 @@
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoJobStore } from "../handlers/adapters/dynamoJobStore";
+import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
+import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../handlers/lambda";
+import { consoleLogger, type Logger } from "../handlers/log";
+import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
+import { LOCAL_AWS, startEmulators, type Emulators } from "./emulators";
+import { createHttpFront, type HttpFront } from "./httpFront";
+import type { LocalStackOptions } from "./options";
+import { EventSourcePoller } from "./poller";
+import { recoverActiveJobs, type RecoveryReport } from "./recovery";
+import { SqsEventSource } from "./sqsEvents";
+import { SweeperSchedule } from "./sweeperSchedule";
+
+/** A startup problem the user can fix (busy port, unwritable data dir): printed as one line. */
+export class LocalStackError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LocalStackError";
+  }
+}
+
+/** The running local stack. */
+export interface LocalStack {
+  /** The page, e.g. `http://127.0.0.1:8080/`. */
+  pageUrl: string;
+  /** The API's base URL (the same origin as the page). */
+  apiUrl: string;
+  emulators: Pick<Emulators, "dynamoEndpoint" | "sqsEndpoint" | "tableName" | "queueUrl" | "dlqUrl">;
+  /** Absolute data folder, `undefined` in memory. */
+  dataDir: string | undefined;
+  recovery: RecoveryReport;
+  /** Worker invocations running now. */
+  inFlight(): number;
+  /** Stops taking requests and messages, drains in-flight batches, stops the emulators. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts CloudQueue on this machine: the emulators with the deployed table and queues, the
+ * handlers built by the same Lambda factories as on AWS (real SDK, endpoints from the standard
+ * env vars), the event source poller, the sweeper's schedule and the HTTP front.
+ */
+export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger): Promise<LocalStack> {
+  const dataDir = options.dataDir === undefined ? undefined : prepareDataDir(options.dataDir);
+  let emulators: Emulators;
+  try {
+    emulators = await startEmulators({ dataDir, host: "127.0.0.1", dynamoPort: options.dynamodbPort || undefined, sqsPort: options.sqsPort || undefined });
+  } catch (error) {
+    throw explainEmulatorError(error, options, dataDir);
+  }
+  try {
+    configureLambdaEnvironment(emulators);
+    const settings = settingsFromEnv(process.env);
+    const api = createApiLambda();
+    const worker = createWorkerLambda();
+    const sweeper = createSweeperLambda();
+
+    // The table outlives the in-memory queue: re-enqueue what was active before the restart.
+    const recovery = await recoverActiveJobs({
+      store: new DynamoJobStore(new DynamoDBClient({}), settings),
+      queue: new SqsJobQueue(new SQSClient({}), settings),
+      logger,
+      sweepGraceSeconds: settings.sweepGraceSeconds,
+    });
+
+    const poller = new EventSourcePoller({
+      events: new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn),
+      handler: worker,
+      functionName: "cloudqueue-worker",
+      timeoutSeconds: DEFAULTS.workerTimeoutSeconds,
+      batchSize: options.batchSize,
+      maxBatchingWindowSeconds: DEFAULTS.maxBatchingWindowSeconds,
+      maxConcurrency: options.concurrency,
+      logger,
+    });
+    const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
+    const front = createHttpFront({ api, logger, corsOrigins: options.corsOrigins });
+    await listen(front, options);
+    poller.start();
+    schedule.start();
+
+    const port = (front.server.address() as AddressInfo).port;
+    const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+    const origin = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+    return {
+      pageUrl: `${origin}/`,
+      apiUrl: origin,
+      emulators,
+      dataDir,
+      recovery,
+      inFlight: () => poller.inFlight,
+      async close() {
+        // The front first (no new jobs), then the poller (drain), then what they use.
+        await front.close();
+        await Promise.all([poller.stop(), schedule.stop()]);
+        await emulators.close();
+      },
+    };
+  } catch (error) {
+    await emulators.close();
+    throw error;
+  }
+}
+
+/**
+ * The variables a deployed function gets from its configuration, here pointing at the emulators:
+ * the handler factories read them exactly as on AWS. Optional `CLOUDQUEUE_*` settings already in
+ * the environment (e.g. `CLOUDQUEUE_SWEEP_GRACE_SECONDS`) are kept.
+ */
+function configureLambdaEnvironment(emulators: Emulators): void {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    // Never look for instance credentials, which would stall the first call off EC2.
+    AWS_EC2_METADATA_DISABLED: "true",
+    [ENV.tableName]: emulators.tableName,
+    [ENV.queueUrl]: emulators.queueUrl,
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
+
+/** Creates the data folder and proves it writable; one clear error otherwise. */
+function prepareDataDir(path: string): string {
+  const dir = resolve(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    const probe = join(dir, `.write-test-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error ? String(error.code) : error instanceof Error ? error.message : String(error);
+    throw new LocalStackError(`data dir ${dir} is not a writable directory (${reason}); choose another with --data-dir or CLOUDQUEUE_DATA_DIR, or use --in-memory`);
+  }
+  return dir;
+}
+
+function explainEmulatorError(error: unknown, options: LocalStackOptions, dataDir: string | undefined): Error {
+  const text = describe(error);
+  if (/EADDRINUSE/.test(text)) {
+    return new LocalStackError(`an emulator port is in use (--dynamodb-port ${options.dynamodbPort}, --sqs-port ${options.sqsPort}); choose others or 0 for any free port`);
+  }
+  if (dataDir && /LOCK|lock|LEVEL_DATABASE_NOT_OPEN|not open/i.test(text)) {
+    return new LocalStackError(`data dir ${dataDir} is in use by another CloudQueue (its database is locked); stop it or choose another --data-dir`);
+  }
+  return new LocalStackError(`the emulators did not start: ${text}`, { cause: error });
+}
+
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) parts.push(`${current.name}: ${current.message}${"code" in current ? ` (${String(current.code)})` : ""}`);
+  return parts.join(" <- ") || String(error);
+}
+
+function listen(front: HttpFront, options: LocalStackOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    front.server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") reject(new LocalStackError(`port ${options.port} on ${options.host} is in use; stop what uses it or choose another with --port or PORT`));
+      else if (error.code === "EACCES") reject(new LocalStackError(`port ${options.port} on ${options.host} needs privileges; choose one above 1023 with --port or PORT`));
+      else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") reject(new LocalStackError(`host ${options.host} is not an address of this machine; check --host or CLOUDQUEUE_HOST`));
+      else reject(error);
+    });
+    front.server.listen(options.port, options.host, () => resolve());
+  });
+}

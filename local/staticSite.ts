@@ -1,0 +1,57 @@
+import { readFile, stat } from "node:fs/promises";
+import { extname, join, resolve, sep } from "node:path";
+import type { FrontResponse } from "./apiGatewayEvent";
+
+/** The folder the page is served from: `site/` at the repository root. */
+export const SITE_DIR = resolve(__dirname, "..", "site");
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/**
+ * Headers like those of the deployed CloudFront distribution's security-headers policy; the
+ * CSP keeps the page to its own files and its API.
+ */
+export function securityHeaders(): Record<string, string> {
+  return {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  };
+}
+
+/**
+ * The file of `site/` a URL path names (`/` is `index.html`), or `undefined` when there is none.
+ * Paths that climb out of the folder (`..`, encoded or not) name nothing.
+ */
+export async function readSiteFile(urlPath: string, siteDir: string = SITE_DIR): Promise<FrontResponse | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes("\0")) return undefined;
+  const relative = decoded.endsWith("/") ? `${decoded}index.html` : decoded;
+  const file = resolve(join(siteDir, relative));
+  if (!file.startsWith(siteDir + sep)) return undefined;
+  const contentType = CONTENT_TYPES[extname(file).toLowerCase()];
+  if (!contentType) return undefined;
+  try {
+    if (!(await stat(file)).isFile()) return undefined;
+    const body = await readFile(file);
+    // no-cache: the page always asks, so an edit to site/ shows on the next reload.
+    return { statusCode: 200, headers: { "content-type": contentType, "cache-control": "no-cache", ...securityHeaders() }, body };
+  } catch {
+    return undefined;
+  }
+}
