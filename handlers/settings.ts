@@ -87,11 +87,11 @@ const integerFromEnv = (min: number, max: number) =>
 const envSchema = v.object({
   [ENV.tableName]: v.pipe(v.string(), v.minLength(1)),
   [ENV.queueUrl]: v.pipe(v.string(), v.url()),
-  [ENV.sweepShards]: v.optional(integerFromEnv(1, 64), String(DEFAULTS.sweepShards)),
-  [ENV.sweepGraceSeconds]: v.optional(integerFromEnv(1, 86_400), String(DEFAULTS.sweepGraceSeconds)),
-  [ENV.retentionDays]: v.optional(integerFromEnv(1, 3_650), String(DEFAULTS.retentionDays)),
-  [ENV.maxBodyBytes]: v.optional(integerFromEnv(1_024, 1_048_576), String(DEFAULTS.maxBodyBytes)),
-  [ENV.sweepMaxJobsPerRun]: v.optional(integerFromEnv(1, 100_000), String(DEFAULTS.sweepMaxJobsPerRun)),
+  [ENV.sweepShards]: v.optional(integerFromEnv(1, 64), () => String(DEFAULTS.sweepShards)),
+  [ENV.sweepGraceSeconds]: v.optional(integerFromEnv(1, 86_400), () => String(DEFAULTS.sweepGraceSeconds)),
+  [ENV.retentionDays]: v.optional(integerFromEnv(1, 3_650), () => String(DEFAULTS.retentionDays)),
+  [ENV.maxBodyBytes]: v.optional(integerFromEnv(1_024, 1_048_576), () => String(DEFAULTS.maxBodyBytes)),
+  [ENV.sweepMaxJobsPerRun]: v.optional(integerFromEnv(1, 100_000), () => String(DEFAULTS.sweepMaxJobsPerRun)),
 });
 
 /** Every setting a handler reads from its environment. */
