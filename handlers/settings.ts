@@ -84,6 +84,8 @@ export const ENV = {
 const integerFromEnv = (min: number, max: number) =>
   v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(min), v.maxValue(max));
 
+// Defaults are thunks, not values: this schema is serialized into the Lambda code by Pulumi's
+// closure serializer, which (3.276) throws on a plain object whose `default` is a primitive.
 const envSchema = v.object({
   [ENV.tableName]: v.pipe(v.string(), v.minLength(1)),
   [ENV.queueUrl]: v.pipe(v.string(), v.url()),

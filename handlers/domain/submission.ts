@@ -27,6 +27,7 @@ const SubmissionSchema = v.strictObject({
       v.minValue(0, "delaySeconds must be at least 0"),
       v.maxValue(MAX_DELAY_SECONDS, `delaySeconds must be at most ${MAX_DELAY_SECONDS}`),
     ),
+    // A thunk, not 0: Pulumi's closure serializer throws on a schema with a primitive `default`.
     () => 0,
   ),
 });

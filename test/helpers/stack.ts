@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
+import type { JobStore } from "../../handlers/adapters/jobStore";
 import { SqsJobQueue, type JobQueue } from "../../handlers/adapters/sqsJobQueue";
 import { createApiHandler } from "../../handlers/api/handler";
 import type { HttpResponse } from "../../handlers/api/http";
@@ -96,7 +97,7 @@ export class TestStack {
   }
 
   /** A worker; several may exist at once to race. Backoff is 1 s so retries come back quickly. */
-  worker(overrides: { now?: () => number } = {}) {
+  worker(overrides: { now?: () => number; store?: JobStore } = {}) {
     return createWorkerHandler({
       store: this.store,
       queue: this.queue,
@@ -137,7 +138,9 @@ export class TestStack {
       const jobs = await Promise.all(jobIds.map((jobId) => this.job(jobId)));
       if (jobs.every((job) => ["SUCCEEDED", "FAILED", "CANCELED"].includes(job.status))) return jobs;
       if (Date.now() > deadline) throw new Error(`jobs not terminal in time: ${jobs.map((job) => `${job.jobId}=${job.status}`).join(", ")}`);
-      await this.deliverOnce(worker, { waitSeconds: 1, context: options.context });
+      const { messages } = await this.deliverOnce(worker, { waitSeconds: 0, context: options.context });
+      // Short polls: local-aws-sqs holds a long poll for its whole wait unless it fills the batch.
+      if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
