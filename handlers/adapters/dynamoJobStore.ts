@@ -74,15 +74,19 @@ export class DynamoJobStore implements JobStore {
       });
       return { claimed: true, job };
     } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
       // Where DynamoDB returns the item that failed the condition, no second read is needed.
-      if (error instanceof ConditionFailedError) return { claimed: false, job: error.current ?? (await this.get(jobId)) };
-      throw error;
+      const current = error.current ?? (await this.get(jobId));
+      // The SDK retries a write whose response was lost; if the first try landed, the retry fails
+      // the condition against our own claim. The token tells our claim from anyone else's.
+      if (current?.status === JobStatus.IN_PROGRESS && current.claimToken === claim.claimToken) return { claimed: true, job: current };
+      return { claimed: false, job: current };
     }
   }
 
   async commit(jobId: string, claimToken: string, outcome: AttemptOutcome, nowMs: number): Promise<Job> {
     const values: Record<string, unknown> = { ":token": claimToken, ":inProgress": JobStatus.IN_PROGRESS };
-    return this.fenced(jobId, {
+    return this.fenced(jobId, claimToken, outcome.status, {
       ...this.outcomeUpdate(outcome, nowMs, values),
       // The fencing token: a worker whose lease expired and was taken over holds an old token,
       // so its late commit fails here instead of overwriting the newer attempt.
@@ -97,7 +101,7 @@ export class DynamoJobStore implements JobStore {
       status: JobStatus.FAILED,
       error: { code: ErrorCode.TIMED_OUT, message: "the attempt's lease expired with no attempts left", retryable: false },
     };
-    return this.fenced(jobId, {
+    return this.fenced(jobId, claimToken, outcome.status, {
       ...this.outcomeUpdate(outcome, nowMs, values),
       ConditionExpression: "claimToken = :token AND #status = :inProgress AND leaseExpiresAt < :nowMs",
       ExpressionAttributeValues: values,
@@ -187,7 +191,7 @@ export class DynamoJobStore implements JobStore {
       values[":error"] = outcome.error;
       values[":sweepAt"] = outcome.retryAtMs + this.graceMs;
       return {
-        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt REMOVE claimToken, leaseExpiresAt`,
+        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt REMOVE leaseExpiresAt`,
         ExpressionAttributeNames: { "#status": "status", "#error": "error" },
       };
     }
@@ -203,13 +207,18 @@ export class DynamoJobStore implements JobStore {
     };
   }
 
-  /** An update fenced by a claim token: a failed condition means the claim is stale. */
-  private async fenced(jobId: string, input: UpdateInput): Promise<Job> {
+  /**
+   * An update fenced by a claim token: a failed condition means the claim is stale, unless the
+   * job already shows this very commit (an SDK retry of a write whose response was lost).
+   */
+  private async fenced(jobId: string, claimToken: string, status: JobStatus, input: UpdateInput): Promise<Job> {
     try {
       return await this.update(jobId, input);
     } catch (error) {
-      if (error instanceof ConditionFailedError) throw new StaleClaimError(jobId);
-      throw error;
+      if (!(error instanceof ConditionFailedError)) throw error;
+      const current = error.current ?? (await this.get(jobId));
+      if (current?.claimToken === claimToken && current.status === status) return current;
+      throw new StaleClaimError(jobId);
     }
   }
 

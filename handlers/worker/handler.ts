@@ -44,8 +44,10 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   async function processRecord(record: SQSRecord, context: WorkerContext): Promise<RecordOutcome> {
     const message = parseMessage(record.body);
     if (!message) {
-      // Poison: leave it, so that SQS moves it to the DLQ after maxReceiveCount receives.
+      // Poison: leave it, so that SQS moves it to the DLQ after maxReceiveCount receives, and
+      // bring it back after a backoff rather than the whole visibility timeout, to get it there sooner.
       logger.error("worker.malformed_message", { messageId: record.messageId });
+      await delayRedelivery(record, backoffSeconds(receiveCount(record), deps.backoff, random()));
       return "redeliver";
     }
     const startedMs = now();
