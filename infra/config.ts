@@ -1,0 +1,139 @@
+import * as v from "valibot";
+import { builtInJobTypes, type JobTypeRegistry } from "../handlers/domain/jobTypes";
+import { DEFAULTS, visibilityTimeoutSeconds } from "../handlers/settings";
+
+/**
+ * Defaults of the settings only the Pulumi program uses. The shared ones (timeouts, batch,
+ * sweep, retention) come from `handlers/settings.ts` `DEFAULTS`; each key is also documented in
+ * `Pulumi.yaml` (a test holds the two in step).
+ */
+export const INFRA_DEFAULTS = {
+  /** Days Lambda logs are kept. */
+  logRetentionDays: 14,
+  /** Memory of each function, in MB (arm64: CPU scales with memory). */
+  lambdaMemoryMb: 256,
+  /** Steady-state requests per second the `$default` stage allows. */
+  apiThrottleRateLimit: 50,
+  /** Burst of requests the `$default` stage allows. */
+  apiThrottleBurstLimit: 100,
+  /** Monthly AWS Budgets limit, in USD. */
+  monthlyBudgetUsd: 10,
+  /** DynamoDB point-in-time recovery (off by default: costs per GB; turn on in production). */
+  pointInTimeRecovery: false,
+  /** DynamoDB deletion protection (off by default so `pulumi destroy` works; turn on in production). */
+  deletionProtection: false,
+} as const;
+
+/** The api function's timeout: API Gateway gives up on an integration after 30 s. */
+export const API_TIMEOUT_SECONDS = 10;
+/** The sweeper's timeout: one run must end before the next minute's. */
+export const SWEEPER_TIMEOUT_SECONDS = 50;
+
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+// CloudWatch Logs accepts only these retention periods.
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** The stack's configuration as `pulumi config` holds it (keys without the project prefix). */
+const ConfigSchema = v.object({
+  workerTimeoutSeconds: v.optional(int(1, 900), () => DEFAULTS.workerTimeoutSeconds),
+  visibilityTimeoutFactor: v.optional(v.pipe(v.number(), v.minValue(6, "visibilityTimeoutFactor must be at least 6 (AWS's recommendation)")), () => DEFAULTS.visibilityTimeoutFactor),
+  maxReceiveCount: v.optional(int(1, 1000), () => DEFAULTS.maxReceiveCount),
+  batchSize: v.optional(int(1, 10_000), () => DEFAULTS.batchSize),
+  maxBatchingWindowSeconds: v.optional(int(0, 300), () => DEFAULTS.maxBatchingWindowSeconds),
+  maxConcurrency: v.optional(int(2, 1000), () => DEFAULTS.maxConcurrency),
+  sweepGraceSeconds: v.optional(int(1, 86_400), () => DEFAULTS.sweepGraceSeconds),
+  sweepShards: v.optional(int(1, 64), () => DEFAULTS.sweepShards),
+  sweepMaxJobsPerRun: v.optional(int(1, 100_000), () => DEFAULTS.sweepMaxJobsPerRun),
+  retentionDays: v.optional(int(1, 3_650), () => DEFAULTS.retentionDays),
+  maxBodyBytes: v.optional(int(1_024, 1_048_576), () => DEFAULTS.maxBodyBytes),
+  logRetentionDays: v.optional(v.picklist(LOG_RETENTION_DAYS), () => INFRA_DEFAULTS.logRetentionDays),
+  lambdaMemoryMb: v.optional(int(128, 10_240), () => INFRA_DEFAULTS.lambdaMemoryMb),
+  apiThrottleRateLimit: v.optional(v.pipe(v.number(), v.minValue(1)), () => INFRA_DEFAULTS.apiThrottleRateLimit),
+  apiThrottleBurstLimit: v.optional(int(1, 1_000_000), () => INFRA_DEFAULTS.apiThrottleBurstLimit),
+  corsAllowedOrigins: v.optional(v.array(v.pipe(v.string(), v.url(), v.regex(/^https?:\/\/[^/]+$/, "an origin is scheme://host[:port], no path"))), () => []),
+  alertEmail: v.optional(v.union([v.literal(""), v.pipe(v.string(), v.email())]), () => ""),
+  monthlyBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(1)), () => INFRA_DEFAULTS.monthlyBudgetUsd),
+  pointInTimeRecovery: v.optional(v.boolean(), () => INFRA_DEFAULTS.pointInTimeRecovery),
+  deletionProtection: v.optional(v.boolean(), () => INFRA_DEFAULTS.deletionProtection),
+});
+
+/** Every config key a stack may set. */
+export const CONFIG_KEYS = Object.keys(ConfigSchema.entries) as (keyof typeof ConfigSchema.entries)[];
+
+/** The stack's validated configuration, with derived values. */
+export type CloudQueueConfig = v.InferOutput<typeof ConfigSchema> & {
+  /** Derived: `visibilityTimeoutFactor` × `workerTimeoutSeconds`. */
+  visibilityTimeoutSeconds: number;
+  /** `alertEmail`, or undefined when none is configured. */
+  alertEmailOrNone: string | undefined;
+};
+
+/**
+ * Validates raw config values (as `pulumi.Config` returns them, JSON-parsed) and their
+ * combination; throws one error naming every problem.
+ */
+export function parseConfig(raw: Record<string, unknown>, jobTypes: JobTypeRegistry = builtInJobTypes): CloudQueueConfig {
+  const parsed = v.safeParse(ConfigSchema, raw);
+  if (!parsed.success) {
+    throw new Error(`invalid cloudqueue config: ${parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "config"}: ${issue.message}`).join("; ")}`);
+  }
+  const config = parsed.output;
+  const visibility = visibilityTimeoutSeconds(config.workerTimeoutSeconds, config.visibilityTimeoutFactor);
+  const problems = combinationProblems(config, visibility, jobTypes);
+  if (problems.length > 0) throw new Error(`invalid cloudqueue config: ${problems.join("; ")}`);
+  return { ...config, visibilityTimeoutSeconds: visibility, alertEmailOrNone: config.alertEmail === "" ? undefined : config.alertEmail };
+}
+
+function combinationProblems(config: v.InferOutput<typeof ConfigSchema>, visibility: number, jobTypes: JobTypeRegistry): string[] {
+  const problems: string[] = [];
+  // Lambda's guidance: a message must stay invisible while every retry of a batch can run,
+  // or it is delivered again while still being processed.
+  if (visibility < 6 * config.workerTimeoutSeconds) {
+    problems.push(`the visibility timeout (${visibility} s, capped at 43200) must be at least 6 × workerTimeoutSeconds (${config.workerTimeoutSeconds} s)`);
+  }
+  const types = [...jobTypes.values()];
+  const longest = types.reduce((max, jobType) => (jobType.timeoutSeconds > max.timeoutSeconds ? jobType : max), types[0]!);
+  // A run that reaches its type's timeout must still leave time to commit before Lambda kills it.
+  if (longest && config.workerTimeoutSeconds * 1000 <= longest.timeoutSeconds * 1000 + DEFAULTS.commitReserveMs) {
+    problems.push(
+      `workerTimeoutSeconds (${config.workerTimeoutSeconds}) must exceed the longest job type timeout (${longest.type}: ${longest.timeoutSeconds} s) plus the ${DEFAULTS.commitReserveMs} ms commit reserve`,
+    );
+  }
+  // Each attempt is one receive: with fewer receives than attempts, SQS would dead-letter a job
+  // the worker still meant to retry.
+  for (const jobType of types) {
+    if (config.maxReceiveCount <= jobType.maxAttempts) {
+      problems.push(`maxReceiveCount (${config.maxReceiveCount}) must exceed maxAttempts of ${jobType.type} (${jobType.maxAttempts})`);
+    }
+  }
+  // Lambda refuses SQS batches over 10 records without a batching window.
+  if (config.batchSize > 10 && config.maxBatchingWindowSeconds < 1) problems.push("batchSize over 10 needs maxBatchingWindowSeconds of at least 1");
+  if (config.maxConcurrency < 2) problems.push("maxConcurrency must be at least 2 (Lambda's minimum)");
+  return problems;
+}
+
+/** What `readConfig` needs from `pulumi.Config` (kept narrow so tests can pass a plain object). */
+export interface ConfigSource {
+  get(key: string): string | undefined;
+}
+
+/**
+ * Reads every key once from the stack's config and validates it. Values are JSON when they parse
+ * as JSON (numbers, booleans, lists), plain strings otherwise (an email address).
+ */
+export function readConfig(source: ConfigSource): CloudQueueConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const text = source.get(key);
+    if (text !== undefined) raw[key] = jsonOrString(text);
+  }
+  return parseConfig(raw);
+}
+
+function jsonOrString(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

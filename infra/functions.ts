@@ -1,0 +1,121 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../handlers/lambda";
+import { DEFAULTS, ENV } from "../handlers/settings";
+import { API_TIMEOUT_SECONDS, SWEEPER_TIMEOUT_SECONDS, type CloudQueueConfig } from "./config";
+import type { JobQueues } from "./queues";
+import { ServiceFunction } from "./serviceFunction";
+import type { JobTable } from "./table";
+
+export interface JobFunctionsArgs {
+  config: CloudQueueConfig;
+  table: JobTable;
+  queues: JobQueues;
+}
+
+/** The sweeper's schedule: every `DEFAULTS.sweepIntervalSeconds` (one minute). */
+export const SWEEP_SCHEDULE = `rate(${Math.max(1, Math.round(DEFAULTS.sweepIntervalSeconds / 60))} minute${DEFAULTS.sweepIntervalSeconds >= 120 ? "s" : ""})`;
+
+/**
+ * The three Lambdas (api, worker, sweeper), the worker's SQS event source mapping and the
+ * sweeper's schedule. Each callback factory only calls a `handlers/lambda.ts` factory: the
+ * closure serializer then packages the handler modules by value and requires npm packages, and
+ * no Pulumi object or Output is captured (names reach the code as environment variables).
+ */
+export class JobFunctions extends pulumi.ComponentResource {
+  public readonly api: ServiceFunction<any, any>;
+  public readonly worker: ServiceFunction<any, any>;
+  public readonly sweeper: ServiceFunction<any, any>;
+  public readonly workerMapping: aws.lambda.EventSourceMapping;
+  public readonly sweepRule: aws.cloudwatch.EventRule;
+  public readonly sweepTarget: aws.cloudwatch.EventTarget;
+  public readonly sweepPermission: aws.lambda.Permission;
+
+  constructor(name: string, args: JobFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cloudqueue:infra:JobFunctions", name, {}, opts);
+    const { config, table, queues } = args;
+    const environment = {
+      [ENV.tableName]: table.name,
+      [ENV.queueUrl]: queues.queue.url,
+      [ENV.sweepShards]: String(config.sweepShards),
+      [ENV.sweepGraceSeconds]: String(config.sweepGraceSeconds),
+      [ENV.retentionDays]: String(config.retentionDays),
+      [ENV.maxBodyBytes]: String(config.maxBodyBytes),
+      [ENV.sweepMaxJobsPerRun]: String(config.sweepMaxJobsPerRun),
+    };
+    const common = { memoryMb: config.lambdaMemoryMb, logRetentionDays: config.logRetentionDays, environment };
+
+    this.api = new ServiceFunction(
+      `${name}-api`,
+      {
+        ...common,
+        description: "CloudQueue HTTP API (API Gateway payload 2.0)",
+        callbackFactory: () => createApiLambda(),
+        timeoutSeconds: API_TIMEOUT_SECONDS,
+        grants: [
+          { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] },
+          { actions: ["sqs:SendMessage"], resources: [queues.queue.arn] },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.worker = new ServiceFunction(
+      `${name}-worker`,
+      {
+        ...common,
+        description: "CloudQueue worker (SQS event source, partial batch responses)",
+        callbackFactory: () => createWorkerLambda(),
+        timeoutSeconds: config.workerTimeoutSeconds,
+        grants: [
+          { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] },
+          // ChangeMessageVisibility: the backoff; the other three: what the event source mapping does.
+          { actions: ["sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [queues.queue.arn] },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.sweeper = new ServiceFunction(
+      `${name}-sweeper`,
+      {
+        ...common,
+        description: "CloudQueue sweeper (re-enqueues stuck jobs, times out expired leases)",
+        callbackFactory: () => createSweeperLambda(),
+        timeoutSeconds: SWEEPER_TIMEOUT_SECONDS,
+        grants: [
+          { actions: ["dynamodb:Query"], resources: [table.sweepIndexArn] },
+          { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] },
+          { actions: ["sqs:SendMessage"], resources: [queues.queue.arn] },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.workerMapping = new aws.lambda.EventSourceMapping(
+      `${name}-worker-mapping`,
+      {
+        eventSourceArn: queues.queue.arn,
+        functionName: this.worker.function.arn,
+        batchSize: config.batchSize,
+        maximumBatchingWindowInSeconds: config.maxBatchingWindowSeconds,
+        scalingConfig: { maximumConcurrency: config.maxConcurrency },
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      },
+      { parent: this, dependsOn: [this.worker.policy] },
+    );
+
+    this.sweepRule = new aws.cloudwatch.EventRule(`${name}-sweep-schedule`, { scheduleExpression: SWEEP_SCHEDULE }, { parent: this });
+    this.sweepPermission = new aws.lambda.Permission(
+      `${name}-sweep-invoke`,
+      { action: "lambda:InvokeFunction", function: this.sweeper.function.name, principal: "events.amazonaws.com", sourceArn: this.sweepRule.arn },
+      { parent: this },
+    );
+    this.sweepTarget = new aws.cloudwatch.EventTarget(
+      `${name}-sweep-target`,
+      { rule: this.sweepRule.name, arn: this.sweeper.function.arn },
+      { parent: this, dependsOn: [this.sweepPermission] },
+    );
+    this.registerOutputs({});
+  }
+}

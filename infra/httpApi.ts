@@ -1,0 +1,97 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { routeKey, routes } from "../handlers/routes";
+
+export interface JobHttpApiArgs {
+  /** The api function every route reaches. */
+  handler: aws.lambda.Function;
+  /** Origins allowed by CORS: the site's, plus `corsAllowedOrigins`. */
+  corsOrigins: pulumi.Input<pulumi.Input<string>[]>;
+  /** Steady requests per second. @default 50 */
+  throttleRateLimit: number;
+  /** Burst. @default 100 */
+  throttleBurstLimit: number;
+}
+
+/** Headers the site sends and reads; `Location` must be exposed for a browser to see it. */
+const CORS_ALLOW_HEADERS = ["content-type", "idempotency-key"];
+const CORS_EXPOSE_HEADERS = ["location", "idempotent-replayed"];
+
+/**
+ * The path of a route as it appears in an execute-api source ARN: each path parameter such as
+ * `{jobId}` becomes `*`, which matches any one segment.
+ */
+export function sourceArnPath(path: string): string {
+  return path.replace(/\{[^}]+\}/g, "*");
+}
+
+/**
+ * The HTTP API (SPEC §3, §7): one route per entry of `handlers/routes.ts`, each through the one
+ * payload 2.0 Lambda integration and allowed to invoke the function by its own permission;
+ * a `$default` stage that deploys automatically, with throttling; CORS answered by API Gateway.
+ */
+export class JobHttpApi extends pulumi.ComponentResource {
+  public readonly api: aws.apigatewayv2.Api;
+  public readonly integration: aws.apigatewayv2.Integration;
+  public readonly routes: aws.apigatewayv2.Route[];
+  public readonly permissions: aws.lambda.Permission[];
+  public readonly stage: aws.apigatewayv2.Stage;
+  /** The API's base URL (no trailing slash), once the stage exists. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: JobHttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cloudqueue:infra:JobHttpApi", name, {}, opts);
+    const methods = [...new Set(routes.map((route) => route.method))];
+    this.api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      {
+        protocolType: "HTTP",
+        corsConfiguration: {
+          allowOrigins: args.corsOrigins,
+          allowMethods: methods,
+          allowHeaders: CORS_ALLOW_HEADERS,
+          exposeHeaders: CORS_EXPOSE_HEADERS,
+          maxAge: 3600,
+        },
+      },
+      { parent: this },
+    );
+    this.integration = new aws.apigatewayv2.Integration(
+      `${name}-lambda`,
+      { apiId: this.api.id, integrationType: "AWS_PROXY", integrationUri: args.handler.arn, payloadFormatVersion: "2.0" },
+      { parent: this },
+    );
+    this.routes = [];
+    this.permissions = [];
+    for (const route of routes) {
+      const id = `${name}-${route.operation}`;
+      this.routes.push(
+        new aws.apigatewayv2.Route(id, { apiId: this.api.id, routeKey: routeKey(route), target: pulumi.interpolate`integrations/${this.integration.id}` }, { parent: this }),
+      );
+      this.permissions.push(
+        new aws.lambda.Permission(
+          `${id}-invoke`,
+          {
+            action: "lambda:InvokeFunction",
+            function: args.handler.name,
+            principal: "apigateway.amazonaws.com",
+            sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${route.method}${sourceArnPath(route.path)}`,
+          },
+          { parent: this },
+        ),
+      );
+    }
+    this.stage = new aws.apigatewayv2.Stage(
+      `${name}-stage`,
+      {
+        apiId: this.api.id,
+        name: "$default",
+        autoDeploy: true,
+        defaultRouteSettings: { throttlingRateLimit: args.throttleRateLimit, throttlingBurstLimit: args.throttleBurstLimit },
+      },
+      { parent: this, dependsOn: this.routes },
+    );
+    this.url = pulumi.all([this.api.apiEndpoint, this.stage.id]).apply(([endpoint]) => endpoint);
+    this.registerOutputs({ url: this.url });
+  }
+}

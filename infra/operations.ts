@@ -1,0 +1,63 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface OperationsArgs {
+  /** Who is told: confirms an SNS subscription, receives budget alerts. */
+  alertEmail: string;
+  /** The dead-letter queue watched. */
+  deadLetterQueue: aws.sqs.Queue;
+  /** Monthly cost limit in USD. @default 10 */
+  monthlyBudgetUsd: number;
+}
+
+/**
+ * The guard-rails (SPEC §5, §7): an alarm as soon as anything sits in the DLQ, mailed through an
+ * SNS topic, and a monthly AWS Budget that mails at 80 % of actual and 100 % of forecast cost.
+ * Built only when an email is configured.
+ */
+export class Operations extends pulumi.ComponentResource {
+  public readonly topic: aws.sns.Topic;
+  public readonly subscription: aws.sns.TopicSubscription;
+  public readonly dlqAlarm: aws.cloudwatch.MetricAlarm;
+  public readonly budget: aws.budgets.Budget;
+
+  constructor(name: string, args: OperationsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cloudqueue:infra:Operations", name, {}, opts);
+    this.topic = new aws.sns.Topic(`${name}-alerts`, {}, { parent: this });
+    this.subscription = new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.alertEmail }, { parent: this });
+    this.dlqAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-dlq-not-empty`,
+      {
+        alarmDescription: "Messages in the CloudQueue dead-letter queue: inspect them, then `npm run redrive`.",
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: args.deadLetterQueue.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        // SQS stops sending metrics for an idle queue: no data means empty, not broken.
+        treatMissingData: "notBreaching",
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+      },
+      { parent: this },
+    );
+    this.budget = new aws.budgets.Budget(
+      `${name}-monthly-budget`,
+      {
+        budgetType: "COST",
+        limitAmount: args.monthlyBudgetUsd.toFixed(2),
+        limitUnit: "USD",
+        timeUnit: "MONTHLY",
+        notifications: [
+          { notificationType: "ACTUAL", comparisonOperator: "GREATER_THAN", threshold: 80, thresholdType: "PERCENTAGE", subscriberEmailAddresses: [args.alertEmail] },
+          { notificationType: "FORECASTED", comparisonOperator: "GREATER_THAN", threshold: 100, thresholdType: "PERCENTAGE", subscriberEmailAddresses: [args.alertEmail] },
+        ],
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ topicArn: this.topic.arn });
+  }
+}

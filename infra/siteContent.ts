@@ -1,0 +1,88 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Content types of the files a static site holds; anything else is served as bytes. */
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".webmanifest": "application/manifest+json",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** The content type a file is served with. */
+export function contentTypeOf(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
+}
+
+/** The key of the file that tells the page where the API is. */
+export const SITE_CONFIG_KEY = "config.json";
+
+/** Every file under `dir`, as keys relative to it with `/` separators, sorted. */
+export function siteFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const walk = (relative: string): string[] =>
+    fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).flatMap((entry) => {
+      const key = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) return walk(key);
+      return entry.isFile() ? [key] : [];
+    });
+  return walk("").sort();
+}
+
+export interface SiteContentArgs {
+  bucket: aws.s3.Bucket;
+  /** The folder published, read when the program runs (`site/`). */
+  siteDir: string;
+  /** Written into `config.json` for the page. */
+  apiUrl: pulumi.Input<string>;
+}
+
+/**
+ * The site's files in the bucket, each with its content type, plus a generated `config.json`
+ * carrying `apiUrl` (a file of that name in the folder is replaced). HTML and config are
+ * revalidated on every load so a deploy shows at once; other files are cached for an hour.
+ */
+export class SiteContent extends pulumi.ComponentResource {
+  public readonly objects: aws.s3.BucketObjectv2[];
+  public readonly configObject: aws.s3.BucketObjectv2;
+
+  constructor(name: string, args: SiteContentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cloudqueue:infra:SiteContent", name, {}, opts);
+    this.objects = siteFiles(args.siteDir)
+      .filter((key) => key !== SITE_CONFIG_KEY)
+      .map(
+        (key) =>
+          new aws.s3.BucketObjectv2(
+            `${name}-${key}`,
+            {
+              bucket: args.bucket.id,
+              key,
+              source: new pulumi.asset.FileAsset(path.join(args.siteDir, key)),
+              contentType: contentTypeOf(key),
+              cacheControl: key.endsWith(".html") ? "no-cache" : "public, max-age=3600",
+            },
+            { parent: this },
+          ),
+      );
+    this.configObject = new aws.s3.BucketObjectv2(
+      `${name}-${SITE_CONFIG_KEY}`,
+      {
+        bucket: args.bucket.id,
+        key: SITE_CONFIG_KEY,
+        content: pulumi.jsonStringify({ apiUrl: args.apiUrl }),
+        contentType: contentTypeOf(SITE_CONFIG_KEY),
+        cacheControl: "no-cache",
+      },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
+}

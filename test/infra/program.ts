@@ -1,0 +1,126 @@
+import * as os from "node:os";
+import * as path from "node:path";
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "../../infra/config";
+import { createCloudQueue, type CloudQueue } from "../../infra/stack";
+
+/** One resource the program declared, as the mock engine saw it. */
+export interface DeclaredResource {
+  type: string;
+  name: string;
+  /** Resolved inputs (Outputs awaited, assets as asset objects). */
+  inputs: Record<string, any>;
+  /** What the mock answered: inputs plus the attributes AWS would compute. */
+  state: Record<string, any>;
+  id: string;
+}
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+
+/** Attributes AWS computes for a resource, made up plausibly and uniquely from its name. */
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  const physical = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${name}` : name);
+  const service = type.split(":")[1]!.split("/")[0]!;
+  const base = { ...inputs, name: physical, arn: `arn:aws:${service}:${REGION}:${ACCOUNT}:${physical}` };
+  switch (type) {
+    case "aws:dynamodb/table:Table":
+      return { ...base, arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${physical}` };
+    case "aws:sqs/queue:Queue":
+      return { ...base, url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`, arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${physical}` };
+    case "aws:lambda/function:Function":
+      return {
+        ...base,
+        arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${physical}`,
+        invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/arn:aws:lambda:${REGION}:${ACCOUNT}:function:${physical}/invocations`,
+      };
+    case "aws:iam/role:Role":
+      return { ...base, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { ...base, arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${physical}` };
+    case "aws:apigatewayv2/api:Api":
+      return { ...base, apiEndpoint: `https://${name}-id.execute-api.${REGION}.amazonaws.com`, executionArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:${name}-id` };
+    case "aws:s3/bucket:Bucket":
+      return { ...base, bucket: physical, arn: `arn:aws:s3:::${physical}`, bucketRegionalDomainName: `${physical}.s3.${REGION}.amazonaws.com` };
+    case "aws:cloudfront/distribution:Distribution":
+      return { ...base, arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/${name}-id`, domainName: `${name}-id.cloudfront.net` };
+    default:
+      return base;
+  }
+}
+
+/** A program run under mocks: the components it built and every resource it declared. */
+export interface ProgramRun {
+  stack: CloudQueue;
+  resources: DeclaredResource[];
+}
+
+/** Awaits an Output's value (mocks resolve every Output). */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/**
+ * Runs the Pulumi program under mocks with `config` (raw keys, as a stack would set them) and
+ * `siteDir`; resolves once every resource is declared and every export is known.
+ */
+export async function runProgram(config: Record<string, unknown> = {}, siteDir = emptySiteDir()): Promise<ProgramRun> {
+  const resources: DeclaredResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = args.type === "aws:iam/role:Role" ? (args.inputs.name ?? args.name) : `${args.name}-id`;
+        const state = computedState(args.type, args.name, args.inputs);
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id });
+        return { id, state };
+      },
+      call(args) {
+        if (args.token === "aws:index/getRegion:getRegion") return { region: REGION, name: REGION, id: REGION };
+        return args.inputs;
+      },
+    },
+    "cloudqueue",
+    "test",
+    false,
+  );
+  const stack = createCloudQueue(parseConfig(config), { siteDir });
+  await Promise.all(Object.values(stack.outputs).map(promiseOf));
+  // Every resource registers asynchronously: wait until the count stops growing.
+  let seen = -1;
+  while (seen !== resources.length) {
+    seen = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { stack, resources };
+}
+
+let emptyDir: string | undefined;
+function emptySiteDir(): string {
+  emptyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "cloudqueue-site-"));
+  return emptyDir;
+}
+
+const cache = new Map<string, Promise<ProgramRun>>();
+/** `runProgram`, shared between test files (closure serialization takes seconds per run). */
+export function sharedRun(config: Record<string, unknown> = {}, siteDir?: string): Promise<ProgramRun> {
+  const key = JSON.stringify([config, siteDir ?? ""]);
+  let run = cache.get(key);
+  if (!run) {
+    run = runProgram(config, siteDir);
+    cache.set(key, run);
+  }
+  return run;
+}
+
+/** The declared resources of one type. */
+export function ofType(run: ProgramRun, type: string): DeclaredResource[] {
+  return run.resources.filter((resource) => resource.type === type);
+}
+
+/** The one declared resource named `name`. */
+export function named(run: ProgramRun, name: string, type?: string): DeclaredResource {
+  const found = run.resources.filter((resource) => resource.name === name && (!type || resource.type === type));
+  if (found.length !== 1) throw new Error(`expected one resource named ${name}${type ? ` of ${type}` : ""}, found ${found.length}`);
+  return found[0]!;
+}
