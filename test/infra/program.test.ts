@@ -1,0 +1,308 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { expect } from "chai";
+import { routeKey, routes } from "../../handlers/routes";
+import { ENV, JOB_TABLE } from "../../handlers/settings";
+import { named, ofType, promiseOf, sharedRun, type DeclaredResource, type ProgramRun } from "./program";
+
+/** The site folder the program publishes in these tests (site/ is written elsewhere). */
+function siteFixture(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudqueue-site-fixture-"));
+  fs.mkdirSync(path.join(dir, "img"));
+  fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>CloudQueue</title>");
+  fs.writeFileSync(path.join(dir, "app.js"), "console.log('hi')");
+  fs.writeFileSync(path.join(dir, "style.css"), "body{}");
+  fs.writeFileSync(path.join(dir, "img", "logo.svg"), "<svg/>");
+  fs.writeFileSync(path.join(dir, "config.json"), '{"apiUrl":"http://localhost:3000"}');
+  return dir;
+}
+
+/** A non-default configuration, to prove each key reaches its resource. */
+const TUNED = {
+  alertEmail: "ops@example.com",
+  monthlyBudgetUsd: 25,
+  workerTimeoutSeconds: 90,
+  visibilityTimeoutFactor: 7,
+  maxReceiveCount: 8,
+  batchSize: 20,
+  maxBatchingWindowSeconds: 2,
+  maxConcurrency: 7,
+  corsAllowedOrigins: ["https://admin.example.com"],
+  pointInTimeRecovery: true,
+  deletionProtection: true,
+  logRetentionDays: 30,
+  apiThrottleRateLimit: 5,
+  apiThrottleBurstLimit: 9,
+};
+
+const FUNCTIONS = ["api", "worker", "sweeper"] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+
+function lambda(run: ProgramRun, fn: FunctionName): DeclaredResource {
+  return named(run, `cloudqueue-${fn}`, "aws:lambda/function:Function");
+}
+
+/** The statements of the inline policy attached to a function's own role. */
+function policyOf(run: ProgramRun, fn: FunctionName): Array<{ Effect: string; Action: string[]; Resource: string[] }> {
+  const role = ofType(run, "aws:iam/role:Role").find((candidate) => candidate.state.arn === lambda(run, fn).inputs.role);
+  expect(role, `${fn}'s role`).to.not.equal(undefined);
+  const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === role!.id);
+  expect(policies, `${fn}'s inline policies`).to.have.length(1);
+  return JSON.parse(policies[0]!.inputs.policy).Statement;
+}
+
+describe("infra: the Pulumi program under mocks", function () {
+  this.timeout(60_000);
+  let defaults: ProgramRun;
+  let tuned: ProgramRun;
+  const site = siteFixture();
+
+  before(async () => {
+    defaults = await sharedRun({}, site);
+    tuned = await sharedRun(TUNED, site);
+  });
+
+  describe("outputs", () => {
+    it("resolve to the API endpoint, the CDN URL, the table and both queues", async () => {
+      const outputs = defaults.stack.outputs;
+      const api = named(defaults, "cloudqueue-api", "aws:apigatewayv2/api:Api");
+      expect(await promiseOf(outputs.apiUrl)).to.equal(api.state.apiEndpoint);
+      expect(await promiseOf(outputs.siteUrl)).to.equal(`https://${named(defaults, "cloudqueue-site-cdn").state.domainName}`);
+      expect(await promiseOf(outputs.tableName)).to.equal(named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").state.name);
+      expect(await promiseOf(outputs.queueUrl)).to.equal(named(defaults, "cloudqueue-queue").state.url);
+      expect(await promiseOf(outputs.dlqUrl)).to.equal(named(defaults, "cloudqueue-dlq").state.url);
+    });
+  });
+
+  describe("table", () => {
+    it("is on-demand with the key, the sparse sweep index and TTL from JOB_TABLE", () => {
+      const table = named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").inputs;
+      expect(table.billingMode).to.equal("PAY_PER_REQUEST");
+      expect(table.hashKey).to.equal(JOB_TABLE.hashKey);
+      expect(table.globalSecondaryIndexes).to.deep.equal([
+        { name: JOB_TABLE.sweepIndex.name, hashKey: JOB_TABLE.sweepIndex.hashKey, rangeKey: JOB_TABLE.sweepIndex.rangeKey, projectionType: "KEYS_ONLY" },
+      ]);
+      expect(table.ttl).to.deep.equal({ attributeName: JOB_TABLE.ttlAttribute, enabled: true });
+    });
+
+    it("switches point-in-time recovery and deletion protection per stack", () => {
+      const off = named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").inputs;
+      const on = named(tuned, "cloudqueue-jobs", "aws:dynamodb/table:Table").inputs;
+      expect([off.pointInTimeRecovery.enabled, off.deletionProtectionEnabled]).to.deep.equal([false, false]);
+      expect([on.pointInTimeRecovery.enabled, on.deletionProtectionEnabled]).to.deep.equal([true, true]);
+    });
+  });
+
+  describe("queues", () => {
+    for (const [label, config] of [["defaults", {}], ["tuned", TUNED]] as const) {
+      it(`keeps the visibility timeout at least 6 × the worker's timeout (${label})`, () => {
+        const run = label === "defaults" ? defaults : tuned;
+        const queue = named(run, "cloudqueue-queue").inputs;
+        const workerTimeout = lambda(run, "worker").inputs.timeout;
+        expect(workerTimeout).to.equal((config as { workerTimeoutSeconds?: number }).workerTimeoutSeconds ?? 60);
+        expect(queue.visibilityTimeoutSeconds).to.be.at.least(6 * workerTimeout);
+      });
+    }
+
+    it("redrives to the DLQ after the configured maxReceiveCount, and the DLQ allows only this queue", () => {
+      const queue = named(tuned, "cloudqueue-queue");
+      const dlq = named(tuned, "cloudqueue-dlq");
+      expect(JSON.parse(queue.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 8 });
+      const allow = named(tuned, "cloudqueue-dlq-allow").inputs;
+      expect(allow.queueUrl).to.equal(dlq.state.url);
+      expect(JSON.parse(allow.redriveAllowPolicy)).to.deep.equal({ redrivePermission: "byQueue", sourceQueueArns: [queue.state.arn] });
+    });
+
+    it("encrypts both queues and keeps dead letters 14 days", () => {
+      expect(named(defaults, "cloudqueue-queue").inputs.sqsManagedSseEnabled).to.equal(true);
+      expect(named(defaults, "cloudqueue-dlq").inputs.sqsManagedSseEnabled).to.equal(true);
+      expect(named(defaults, "cloudqueue-dlq").inputs.messageRetentionSeconds).to.equal(1_209_600);
+    });
+  });
+
+  describe("functions", () => {
+    it("run nodejs22.x on arm64 with JSON logs into their own log group", () => {
+      for (const fn of FUNCTIONS) {
+        const inputs = lambda(tuned, fn).inputs;
+        const logGroup = named(tuned, `cloudqueue-${fn}-logs`);
+        expect(inputs.runtime, fn).to.equal("nodejs22.x");
+        expect(inputs.architectures, fn).to.deep.equal(["arm64"]);
+        expect(inputs.handler, fn).to.equal("__index.handler");
+        expect(inputs.loggingConfig, fn).to.include({ logFormat: "JSON", logGroup: logGroup.state.name });
+        expect(logGroup.inputs.retentionInDays, fn).to.equal(30);
+      }
+    });
+
+    it("pass the table and queue names through the environment", () => {
+      const table = named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").state;
+      const queue = named(defaults, "cloudqueue-queue").state;
+      for (const fn of FUNCTIONS) {
+        const variables = lambda(defaults, fn).inputs.environment.variables;
+        expect(variables[ENV.tableName], fn).to.equal(table.name);
+        expect(variables[ENV.queueUrl], fn).to.equal(queue.url);
+      }
+    });
+
+    it("never get CallbackFunction's default managed policies", () => {
+      expect(ofType(defaults, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.deep.equal([]);
+      expect(ofType(defaults, "aws:iam/role:Role").map((role) => role.name).sort()).to.deep.equal(["cloudqueue-api-role", "cloudqueue-sweeper-role", "cloudqueue-worker-role"]);
+    });
+
+    it("each hold exactly the actions they use, on exact ARNs, and no wildcard", () => {
+      const table = named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").state.arn;
+      const queue = named(defaults, "cloudqueue-queue").state.arn;
+      const logs = (fn: FunctionName) => `${named(defaults, `cloudqueue-${fn}-logs`).state.arn}:*`;
+      const expected: Record<FunctionName, Array<[string[], string[]]>> = {
+        api: [
+          [["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [table]],
+          [["sqs:SendMessage"], [queue]],
+          [["logs:CreateLogStream", "logs:PutLogEvents"], [logs("api")]],
+        ],
+        worker: [
+          [["dynamodb:GetItem", "dynamodb:UpdateItem"], [table]],
+          [["sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [queue]],
+          [["logs:CreateLogStream", "logs:PutLogEvents"], [logs("worker")]],
+        ],
+        sweeper: [
+          [["dynamodb:Query"], [`${table}/index/${JOB_TABLE.sweepIndex.name}`]],
+          [["dynamodb:GetItem", "dynamodb:UpdateItem"], [table]],
+          [["sqs:SendMessage"], [queue]],
+          [["logs:CreateLogStream", "logs:PutLogEvents"], [logs("sweeper")]],
+        ],
+      };
+      for (const fn of FUNCTIONS) {
+        const statements = policyOf(defaults, fn);
+        expect(statements.map((statement) => [statement.Action, statement.Resource]), fn).to.deep.equal(expected[fn]);
+        expect(statements.every((statement) => statement.Effect === "Allow"), fn).to.equal(true);
+        // The one star allowed: the log streams of the function's own log group.
+        const actions = statements.flatMap((statement) => statement.Action);
+        const resources = statements.flatMap((statement) => statement.Resource).map((arn) => (arn.includes(":log-group:") ? arn.replace(/:\*$/, "") : arn));
+        expect([...actions, ...resources].filter((value) => value.includes("*")), fn).to.deep.equal([]);
+      }
+    });
+
+    it("map the queue to the worker with partial batch responses and the configured batching", () => {
+      const mapping = named(tuned, "cloudqueue-worker-mapping").inputs;
+      expect(mapping.eventSourceArn).to.equal(named(tuned, "cloudqueue-queue").state.arn);
+      expect(mapping.functionName).to.equal(lambda(tuned, "worker").state.arn);
+      expect(mapping.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
+      expect([mapping.batchSize, mapping.maximumBatchingWindowInSeconds, mapping.scalingConfig.maximumConcurrency]).to.deep.equal([20, 2, 7]);
+    });
+
+    it("run the sweeper every minute through a rule allowed to invoke it", () => {
+      const rule = named(defaults, "cloudqueue-sweep-schedule");
+      const sweeper = lambda(defaults, "sweeper");
+      expect(rule.inputs.scheduleExpression).to.equal("rate(1 minute)");
+      expect(named(defaults, "cloudqueue-sweep-target").inputs).to.include({ rule: rule.state.name, arn: sweeper.state.arn });
+      expect(named(defaults, "cloudqueue-sweep-invoke").inputs).to.include({
+        function: sweeper.state.name,
+        principal: "events.amazonaws.com",
+        sourceArn: rule.state.arn,
+        action: "lambda:InvokeFunction",
+      });
+    });
+  });
+
+  describe("HTTP API", () => {
+    it("declares one route per route-table entry, each reaching the api function through the payload 2.0 integration and its own permission", () => {
+      const api = named(defaults, "cloudqueue-api", "aws:apigatewayv2/api:Api");
+      const integration = named(defaults, "cloudqueue-lambda");
+      const fn = lambda(defaults, "api");
+      expect(integration.inputs).to.include({ apiId: api.id, integrationType: "AWS_PROXY", integrationUri: fn.state.arn, payloadFormatVersion: "2.0" });
+      const declared = ofType(defaults, "aws:apigatewayv2/route:Route");
+      expect(declared.map((route) => route.inputs.routeKey).sort()).to.deep.equal(routes.map(routeKey).sort());
+      for (const route of routes) {
+        const declaredRoute = declared.find((candidate) => candidate.inputs.routeKey === routeKey(route))!;
+        expect(declaredRoute.inputs).to.include({ apiId: api.id, target: `integrations/${integration.id}` });
+        const permission = named(defaults, `cloudqueue-${route.operation}-invoke`).inputs;
+        expect(permission).to.include({ function: fn.state.name, principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" });
+        expect(permission.sourceArn).to.equal(`${api.state.executionArn}/*/${route.method}${route.path.replace(/\{\w+\}/g, "*")}`);
+      }
+    });
+
+    it("deploys a throttled $default stage automatically", () => {
+      const stage = named(tuned, "cloudqueue-stage").inputs;
+      expect(stage).to.include({ name: "$default", autoDeploy: true, apiId: named(tuned, "cloudqueue-api", "aws:apigatewayv2/api:Api").id });
+      expect(stage.defaultRouteSettings).to.deep.equal({ throttlingRateLimit: 5, throttlingBurstLimit: 9 });
+    });
+
+    it("allows the site's origin and the configured ones by CORS, exposing Location", async () => {
+      const cors = named(tuned, "cloudqueue-api", "aws:apigatewayv2/api:Api").inputs.corsConfiguration;
+      expect(cors.allowOrigins).to.deep.equal([await promiseOf(tuned.stack.outputs.siteUrl), "https://admin.example.com"]);
+      expect(cors.exposeHeaders).to.include("location");
+      expect(cors.allowHeaders).to.include("content-type").and.include("idempotency-key");
+    });
+  });
+
+  describe("site", () => {
+    it("keeps the bucket private: every public access blocked, reads only by this distribution, TLS only", () => {
+      const bucket = named(defaults, "cloudqueue-site-bucket").state;
+      const block = named(defaults, "cloudqueue-site-public-access").inputs;
+      expect(block).to.deep.equal({ bucket: `cloudqueue-site-bucket-id`, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+      const policy = JSON.parse(named(defaults, "cloudqueue-site-policy").inputs.policy);
+      const [read, tls] = policy.Statement;
+      expect(read).to.deep.include({ Effect: "Allow", Principal: { Service: "cloudfront.amazonaws.com" }, Action: "s3:GetObject", Resource: `${bucket.arn}/*` });
+      expect(read.Condition).to.deep.equal({ StringEquals: { "AWS:SourceArn": named(defaults, "cloudqueue-site-cdn").state.arn } });
+      expect(tls).to.deep.include({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+      expect(tls.Resource).to.deep.equal([bucket.arn, `${bucket.arn}/*`]);
+      expect(policy.Statement.filter((statement: { Effect: string; Principal: unknown }) => statement.Effect === "Allow" && statement.Principal === "*")).to.deep.equal([]);
+    });
+
+    it("serves the bucket through CloudFront with origin access control, HTTPS redirect and security headers", () => {
+      const distribution = named(defaults, "cloudqueue-site-cdn").inputs;
+      const oac = named(defaults, "cloudqueue-site-oac");
+      const headers = named(defaults, "cloudqueue-site-security-headers");
+      expect(distribution.origins).to.have.length(1);
+      expect(distribution.origins[0]).to.include({
+        domainName: named(defaults, "cloudqueue-site-bucket").state.bucketRegionalDomainName,
+        originAccessControlId: oac.id,
+      });
+      expect(oac.inputs).to.include({ originAccessControlOriginType: "s3", signingBehavior: "always", signingProtocol: "sigv4" });
+      expect(distribution.defaultCacheBehavior).to.include({ viewerProtocolPolicy: "redirect-to-https", responseHeadersPolicyId: headers.id });
+      const security = headers.inputs.securityHeadersConfig;
+      expect(security.strictTransportSecurity.accessControlMaxAgeSec).to.be.at.least(31_536_000);
+      expect(security.contentTypeOptions.override).to.equal(true);
+      expect(security.frameOptions.frameOption).to.equal("DENY");
+      expect(security.contentSecurityPolicy.contentSecurityPolicy).to.include("connect-src 'self' https://*.execute-api.us-east-1.amazonaws.com");
+    });
+
+    it("publishes every site file with its content type, and a config.json carrying the API URL", async () => {
+      const objects = ofType(defaults, "aws:s3/bucketObjectv2:BucketObjectv2");
+      const bucketId = "cloudqueue-site-bucket-id";
+      const byKey = Object.fromEntries(objects.map((object) => [object.inputs.key, object.inputs]));
+      expect(Object.keys(byKey).sort()).to.deep.equal(["app.js", "config.json", "img/logo.svg", "index.html", "style.css"]);
+      expect(objects.every((object) => object.inputs.bucket === bucketId)).to.equal(true);
+      expect(byKey["index.html"].contentType).to.equal("text/html; charset=utf-8");
+      expect(byKey["app.js"].contentType).to.equal("text/javascript; charset=utf-8");
+      expect(byKey["style.css"].contentType).to.equal("text/css; charset=utf-8");
+      expect(byKey["img/logo.svg"].contentType).to.equal("image/svg+xml");
+      expect(byKey["config.json"].contentType).to.equal("application/json");
+      // The folder's own config.json (for local use) is replaced by the deployed API's URL.
+      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.apiUrl) });
+    });
+  });
+
+  describe("operations", () => {
+    it("declare no alarm, topic or budget when no email is configured", () => {
+      for (const type of ["aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:budgets/budget:Budget"]) {
+        expect(ofType(defaults, type), type).to.deep.equal([]);
+      }
+    });
+
+    it("alarm on any message in the DLQ to an SNS email topic when an email is configured", () => {
+      const topic = named(tuned, "cloudqueue-alerts");
+      const alarm = named(tuned, "cloudqueue-dlq-not-empty").inputs;
+      expect(alarm.dimensions).to.deep.equal({ QueueName: named(tuned, "cloudqueue-dlq").state.name });
+      expect(alarm).to.include({ namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", comparisonOperator: "GreaterThanThreshold", threshold: 0 });
+      expect(alarm.alarmActions).to.deep.equal([topic.state.arn]);
+      expect(named(tuned, "cloudqueue-alerts-email").inputs).to.include({ topic: topic.state.arn, protocol: "email", endpoint: "ops@example.com" });
+    });
+
+    it("set a monthly cost budget that mails the configured address", () => {
+      const budget = named(tuned, "cloudqueue-monthly-budget").inputs;
+      expect(budget).to.include({ budgetType: "COST", timeUnit: "MONTHLY", limitAmount: "25.00", limitUnit: "USD" });
+      expect(budget.notifications.map((notification: { subscriberEmailAddresses: string[] }) => notification.subscriberEmailAddresses)).to.deep.equal([["ops@example.com"], ["ops@example.com"]]);
+    });
+  });
+});
