@@ -1,14 +1,14 @@
-import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "../handlers/adapters/dynamoJobStore";
 import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
+import type { ApiHandler } from "../handlers/api/handler";
 import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../handlers/lambda";
 import { consoleLogger, type Logger } from "../handlers/log";
 import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
 import { LOCAL_AWS, startEmulators, type Emulators } from "./emulators";
+import { DataDirError, lockDataDir, type DataDirLock } from "./dataDir";
 import { createHttpFront, type HttpFront } from "./httpFront";
 import type { LocalStackOptions } from "./options";
 import { EventSourcePoller } from "./poller";
@@ -46,17 +46,34 @@ export interface LocalStack {
  * env vars), the event source poller, the sweeper's schedule and the HTTP front.
  */
 export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger): Promise<LocalStack> {
-  const dataDir = options.dataDir === undefined ? undefined : prepareDataDir(options.dataDir);
-  let emulators: Emulators;
+  const lock = options.dataDir === undefined ? undefined : lockOrExplain(options.dataDir);
+  // The port first: a busy one fails in milliseconds, before anything else starts. Requests
+  // that come before the handlers exist get a 500, as from a function still initialising.
+  let api: ApiHandler | undefined;
+  const front = createHttpFront({
+    api: async (event) => {
+      if (!api) throw new Error("the stack is still starting");
+      return api(event);
+    },
+    logger,
+    corsOrigins: options.corsOrigins,
+  });
+  const cleanups: (() => Promise<void> | void)[] = [() => lock?.release(), () => front.close()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
   try {
-    emulators = await startEmulators({ dataDir, host: "127.0.0.1", dynamoPort: options.dynamodbPort || undefined, sqsPort: options.sqsPort || undefined });
-  } catch (error) {
-    throw explainEmulatorError(error, options, dataDir);
-  }
-  try {
+    await listen(front, options);
+    let emulators: Emulators;
+    try {
+      emulators = await startEmulators({ dataDir: lock?.dir, host: "127.0.0.1", dynamoPort: options.dynamodbPort || undefined, sqsPort: options.sqsPort || undefined });
+    } catch (error) {
+      throw explainEmulatorError(error, options);
+    }
+    cleanups.push(() => emulators.close());
+
     configureLambdaEnvironment(emulators);
     const settings = settingsFromEnv(process.env);
-    const api = createApiLambda();
     const worker = createWorkerLambda();
     const sweeper = createSweeperLambda();
 
@@ -79,8 +96,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       logger,
     });
     const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
-    const front = createHttpFront({ api, logger, corsOrigins: options.corsOrigins });
-    await listen(front, options);
+    api = createApiLambda();
     poller.start();
     schedule.start();
 
@@ -91,7 +107,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       pageUrl: `${origin}/`,
       apiUrl: origin,
       emulators,
-      dataDir,
+      dataDir: lock?.dir,
       recovery,
       inFlight: () => poller.inFlight,
       async close() {
@@ -99,10 +115,11 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
         await front.close();
         await Promise.all([poller.stop(), schedule.stop()]);
         await emulators.close();
+        lock?.release();
       },
     };
   } catch (error) {
-    await emulators.close();
+    await cleanUp();
     throw error;
   }
 }
@@ -128,29 +145,19 @@ function configureLambdaEnvironment(emulators: Emulators): void {
   delete process.env.AWS_PROFILE;
 }
 
-/** Creates the data folder and proves it writable; one clear error otherwise. */
-function prepareDataDir(path: string): string {
-  const dir = resolve(path);
+function lockOrExplain(path: string): DataDirLock {
   try {
-    mkdirSync(dir, { recursive: true });
-    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
-    const probe = join(dir, `.write-test-${process.pid}`);
-    writeFileSync(probe, "");
-    rmSync(probe);
+    return lockDataDir(path);
   } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : error instanceof Error ? error.message : String(error);
-    throw new LocalStackError(`data dir ${dir} is not a writable directory (${reason}); choose another with --data-dir or CLOUDQUEUE_DATA_DIR, or use --in-memory`);
+    if (error instanceof DataDirError) throw new LocalStackError(error.message);
+    throw error;
   }
-  return dir;
 }
 
-function explainEmulatorError(error: unknown, options: LocalStackOptions, dataDir: string | undefined): Error {
+function explainEmulatorError(error: unknown, options: LocalStackOptions): Error {
   const text = describe(error);
   if (/EADDRINUSE/.test(text)) {
-    return new LocalStackError(`an emulator port is in use (--dynamodb-port ${options.dynamodbPort}, --sqs-port ${options.sqsPort}); choose others or 0 for any free port`);
-  }
-  if (dataDir && /LOCK|lock|LEVEL_DATABASE_NOT_OPEN|not open/i.test(text)) {
-    return new LocalStackError(`data dir ${dataDir} is in use by another CloudQueue (its database is locked); stop it or choose another --data-dir`);
+    return new LocalStackError(`an emulator port is in use (--dynamodb-port ${options.dynamodbPort}, --sqs-port ${options.sqsPort}); choose others, or 0 for any free port`);
   }
   return new LocalStackError(`the emulators did not start: ${text}`, { cause: error });
 }
