@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import * as v from "valibot";
-import type { JobStore } from "../adapters/jobStore";
+import type { AttemptOutcome, JobStore } from "../adapters/jobStore";
 import { JobMessageSchema, type JobQueue } from "../adapters/sqsJobQueue";
 import { backoffSeconds, type BackoffSettings } from "../domain/backoff";
 import { JobStatus, isTerminal, type Job } from "../domain/job";
 import type { JobTypeRegistry } from "../domain/jobTypes";
-import { StaleClaimError } from "../errors";
+import { StaleClaimError, StoreUnavailableError } from "../errors";
 import { describeError, type Logger } from "../log";
 import { runAttempt } from "./runAttempt";
 
@@ -64,20 +64,22 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     const budgetMs = Math.min(typeTimeoutMs, remainingMs - deps.commitReserveMs);
     const run = await runAttempt(job, deps.jobTypes, budgetMs);
 
+    // The run is done: a throttled commit is worth retrying rather than running the job again.
+    const commit = (outcome: AttemptOutcome) => retryUnavailable(() => store.commit(job.jobId, claimToken, outcome, now()));
     try {
       if (run.ok) {
-        await store.commit(job.jobId, claimToken, { status: JobStatus.SUCCEEDED, result: run.result }, now());
+        await commit({ status: JobStatus.SUCCEEDED, result: run.result });
         logTransition(job, JobStatus.SUCCEEDED);
         return "ack";
       }
       if (run.error.retryable && job.attempts < job.maxAttempts) {
         const delaySeconds = backoffSeconds(job.attempts, deps.backoff, random());
-        await store.commit(job.jobId, claimToken, { status: JobStatus.QUEUED, error: run.error, retryAtMs: now() + delaySeconds * 1000 }, now());
+        await commit({ status: JobStatus.QUEUED, error: run.error, retryAtMs: now() + delaySeconds * 1000 });
         logTransition(job, JobStatus.QUEUED, { error: run.error.code, retryInSeconds: delaySeconds });
         await delayRedelivery(record, delaySeconds);
         return "redeliver";
       }
-      await store.commit(job.jobId, claimToken, { status: JobStatus.FAILED, error: run.error }, now());
+      await commit({ status: JobStatus.FAILED, error: run.error });
       logTransition(job, JobStatus.FAILED, { error: run.error.code });
       return "ack";
     } catch (error) {
@@ -153,4 +155,19 @@ function parseMessage(body: string): v.InferOutput<typeof JobMessageSchema> | un
 function receiveCount(record: SQSRecord): number {
   const count = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isFinite(count) && count > 0 ? count : 1;
+}
+
+/**
+ * Calls `write` again, up to `tries` times in all with a short pause, while the store is
+ * unavailable (throttled past the SDK's own retries); any other error ends it at once.
+ */
+async function retryUnavailable<T>(write: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
