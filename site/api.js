@@ -1,0 +1,131 @@
+// @ts-check
+/**
+ * The CloudQueue HTTP API, as the page uses it (SPEC §3). Every failure becomes an
+ * {@link ApiError} carrying the problem document's detail and field errors.
+ */
+
+/**
+ * @typedef {{ path: string, message: string }} FieldError
+ * @typedef {{ type?: string, title?: string, status?: number, detail?: string, errors?: FieldError[] }} Problem
+ * @typedef {{ code: string, message: string, retryable: boolean }} JobError
+ * @typedef {"QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "CANCELED"} JobStatus
+ * @typedef {{
+ *   jobId: string, type: string, status: JobStatus, payload?: unknown, result?: unknown, error?: JobError,
+ *   attempts?: number, maxAttempts?: number, delaySeconds?: number,
+ *   createdAt: string, updatedAt?: string, startedAt?: string, finishedAt?: string
+ * }} Job
+ * @typedef {{ type?: string, enum?: unknown[], minimum?: number, maximum?: number, minLength?: number, maxLength?: number, description?: string }} PropertySchema
+ * @typedef {{ type?: string, properties?: Record<string, PropertySchema>, required?: string[] }} PayloadSchema
+ * @typedef {{ type: string, description: string, payloadSchema: PayloadSchema, example: unknown, timeoutSeconds: number, maxAttempts: number }} JobType
+ */
+
+/** States nothing but an explicit retry leaves. */
+export const TERMINAL = /** @type {const} */ (["SUCCEEDED", "FAILED", "CANCELED"]);
+
+/** @param {string} status */
+export function isTerminal(status) {
+  return /** @type {readonly string[]} */ (TERMINAL).includes(status);
+}
+
+/** A request that did not succeed: HTTP status (0 when the API was not reached) and the problem. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {Problem} problem
+   */
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `the API answered ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export class ApiClient {
+  /** @param {string} apiUrl the API's base URL, from config.json */
+  constructor(apiUrl) {
+    this.base = apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`;
+  }
+
+  /**
+   * Reads `config.json` (next to the page) for the API's URL; the page's own origin if absent.
+   * @returns {Promise<ApiClient>}
+   */
+  static async fromConfig() {
+    try {
+      const response = await fetch("config.json", { cache: "no-cache" });
+      if (response.ok) {
+        /** @type {unknown} */
+        const config = await response.json();
+        if (config && typeof config === "object" && "apiUrl" in config && typeof config.apiUrl === "string" && config.apiUrl) {
+          return new ApiClient(config.apiUrl);
+        }
+      }
+    } catch {
+      // Fall through: served without a config, the API is expected on the same origin.
+    }
+    return new ApiClient(location.origin);
+  }
+
+  /** @returns {Promise<JobType[]>} */
+  listJobTypes() {
+    return /** @type {Promise<JobType[]>} */ (this.request("GET", "job-types"));
+  }
+
+  /**
+   * @param {{ type: string, payload: unknown, delaySeconds?: number }} submission
+   * @returns {Promise<Job>}
+   */
+  submit(submission) {
+    return /** @type {Promise<Job>} */ (this.request("POST", "jobs", submission));
+  }
+
+  /** @param {string} jobId @returns {Promise<Job>} */
+  get(jobId) {
+    return /** @type {Promise<Job>} */ (this.request("GET", `jobs/${encodeURIComponent(jobId)}`));
+  }
+
+  /** @param {string} jobId @returns {Promise<Job>} */
+  cancel(jobId) {
+    return /** @type {Promise<Job>} */ (this.request("DELETE", `jobs/${encodeURIComponent(jobId)}`));
+  }
+
+  /** @param {string} jobId @returns {Promise<Job>} */
+  retry(jobId) {
+    return /** @type {Promise<Job>} */ (this.request("POST", `jobs/${encodeURIComponent(jobId)}/retry`));
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path relative to the API's base URL
+   * @param {unknown} [body]
+   * @returns {Promise<unknown>}
+   */
+  async request(method, path, body) {
+    /** @type {Response} */
+    let response;
+    try {
+      response = await fetch(new URL(path, this.base), {
+        method,
+        headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, { title: "Network error", detail: "the API could not be reached; check your connection and try again" });
+    }
+    const text = await response.text();
+    /** @type {unknown} */
+    let parsed;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const problem = parsed && typeof parsed === "object" ? /** @type {Problem} */ (parsed) : {};
+      throw new ApiError(response.status, problem);
+    }
+    return parsed;
+  }
+}
