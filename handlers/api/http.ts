@@ -63,10 +63,21 @@ export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): {
   } catch {
     return { ok: false, response: problem(400, ProblemType.malformedJson, "Bad Request", "the request body is not valid UTF-8", [{ path: "", message: "invalid UTF-8" }]) };
   }
+  let wellFormed = true;
+  let body: unknown;
   try {
-    return { ok: true, body: JSON.parse(text) };
+    // Lone surrogates (`"\ud800"`) are valid JSON but not Unicode text: DynamoDB refuses them
+    // and no job can use them, so they are refused here, as a client error.
+    body = JSON.parse(text, (key, value) => {
+      if (!key.isWellFormed() || (typeof value === "string" && !value.isWellFormed())) wellFormed = false;
+      return value;
+    });
   } catch (error) {
     const message = error instanceof SyntaxError ? error.message : "invalid JSON";
     return { ok: false, response: problem(400, ProblemType.malformedJson, "Bad Request", "the request body is not valid JSON", [{ path: "", message }]) };
   }
+  if (!wellFormed) {
+    return { ok: false, response: problem(400, ProblemType.malformedJson, "Bad Request", "the request body has a string that is not well-formed Unicode", [{ path: "", message: "lone UTF-16 surrogate in a string" }]) };
+  }
+  return { ok: true, body };
 }
