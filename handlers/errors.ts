@@ -1,9 +1,11 @@
+import { restoreErrorShape } from "./domain/errorShape";
 import type { Job, JobStatus } from "./domain/job";
 
 /** Base of every error CloudQueue raises on purpose; `name` tells them apart in logs. */
 export class CloudQueueError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    restoreErrorShape(this, message, options);
     this.name = "CloudQueueError";
   }
 }

@@ -3,7 +3,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "./adapters/dynamoJobStore";
 import { SqsJobQueue } from "./adapters/sqsJobQueue";
 import { createApiHandler, type ApiHandler } from "./api/handler";
-import { builtInJobTypes } from "./domain/jobTypes";
+import { createBuiltInJobTypes } from "./domain/jobTypes";
 import { consoleLogger } from "./log";
 import { DEFAULTS, settingsFromEnv } from "./settings";
 import { createSweeperHandler, type SweeperHandler } from "./sweeper/handler";
@@ -25,7 +25,7 @@ function createAdapters(env: Record<string, string | undefined>) {
 /** The api function's handler. */
 export function createApiLambda(env: Record<string, string | undefined> = process.env): ApiHandler {
   const { settings, store, queue } = createAdapters(env);
-  return createApiHandler({ store, queue, jobTypes: builtInJobTypes, logger: consoleLogger, maxBodyBytes: settings.maxBodyBytes });
+  return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger: consoleLogger, maxBodyBytes: settings.maxBodyBytes });
 }
 
 /** The worker function's handler. */
@@ -34,7 +34,7 @@ export function createWorkerLambda(env: Record<string, string | undefined> = pro
   return createWorkerHandler({
     store,
     queue,
-    jobTypes: builtInJobTypes,
+    jobTypes: createBuiltInJobTypes(),
     logger: consoleLogger,
     commitReserveMs: DEFAULTS.commitReserveMs,
     backoff: DEFAULTS.backoff,

@@ -23,7 +23,11 @@ export interface ApiHandlerDeps {
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
 
-const OPERATION_BY_ROUTE_KEY: ReadonlyMap<string, Operation> = new Map(routes.map((route) => [routeKey(route), route.operation]));
+// Built per handler, not at module level: Pulumi's closure serializer copies module-level values
+// into the Lambda code, and a Map loses its entries there.
+function operationsByRouteKey(): ReadonlyMap<string, Operation> {
+  return new Map(routes.map((route) => [routeKey(route), route.operation]));
+}
 
 /**
  * The HTTP API's Lambda handler (API Gateway HTTP API, payload format 2.0): parse the request,
@@ -33,6 +37,7 @@ const OPERATION_BY_ROUTE_KEY: ReadonlyMap<string, Operation> = new Map(routes.ma
 export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const service = new JobService(deps);
   const jobTypesResponse = describeJobTypes(deps.jobTypes);
+  const operationByRouteKey = operationsByRouteKey();
 
   const operations: Record<Operation, (event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
     async submitJob(event) {
@@ -69,7 +74,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   };
 
   return async (event) => {
-    const operation = OPERATION_BY_ROUTE_KEY.get(event.routeKey);
+    const operation = operationByRouteKey.get(event.routeKey);
     if (!operation) return problem(404, ProblemType.notFound, "Not Found", "no such route");
     try {
       return await operations[operation](event);

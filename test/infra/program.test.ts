@@ -1,22 +1,7 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { expect } from "chai";
 import { routeKey, routes } from "../../handlers/routes";
 import { ENV, JOB_TABLE } from "../../handlers/settings";
-import { named, ofType, promiseOf, sharedRun, type DeclaredResource, type ProgramRun } from "./program";
-
-/** The site folder the program publishes in these tests (site/ is written elsewhere). */
-function siteFixture(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudqueue-site-fixture-"));
-  fs.mkdirSync(path.join(dir, "img"));
-  fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>CloudQueue</title>");
-  fs.writeFileSync(path.join(dir, "app.js"), "console.log('hi')");
-  fs.writeFileSync(path.join(dir, "style.css"), "body{}");
-  fs.writeFileSync(path.join(dir, "img", "logo.svg"), "<svg/>");
-  fs.writeFileSync(path.join(dir, "config.json"), '{"apiUrl":"http://localhost:3000"}');
-  return dir;
-}
+import { named, ofType, promiseOf, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
 
 /** A non-default configuration, to prove each key reaches its resource. */
 const TUNED = {

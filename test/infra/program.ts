@@ -84,8 +84,20 @@ export async function runProgram(config: Record<string, unknown> = {}, siteDir =
     "test",
     false,
   );
-  const stack = createCloudQueue(parseConfig(config), { siteDir });
-  await Promise.all(Object.values(stack.outputs).map(promiseOf));
+  // A failed closure serialization surfaces as an unhandled rejection and leaves Outputs
+  // unresolved: turn it into this run's failure instead of a timeout.
+  let onRejection: ((reason: unknown) => void) | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onRejection = (reason) => reject(reason);
+    process.on("unhandledRejection", onRejection);
+  });
+  let stack: CloudQueue;
+  try {
+    stack = createCloudQueue(parseConfig(config), { siteDir });
+    await Promise.race([failed, Promise.all(Object.values(stack.outputs).map(promiseOf))]);
+  } finally {
+    process.off("unhandledRejection", onRejection!);
+  }
   // Every resource registers asynchronously: wait until the count stops growing.
   let seen = -1;
   while (seen !== resources.length) {
@@ -123,4 +135,22 @@ export function named(run: ProgramRun, name: string, type?: string): DeclaredRes
   const found = run.resources.filter((resource) => resource.name === name && (!type || resource.type === type));
   if (found.length !== 1) throw new Error(`expected one resource named ${name}${type ? ` of ${type}` : ""}, found ${found.length}`);
   return found[0]!;
+}
+
+let fixtureDir: string | undefined;
+/**
+ * A site folder for the tests (`site/` itself is written elsewhere and may change): pages, a
+ * subfolder and a local `config.json` the deployed one must replace. Made once per process.
+ */
+export function siteFixture(): string {
+  if (fixtureDir) return fixtureDir;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudqueue-site-fixture-"));
+  fs.mkdirSync(path.join(dir, "img"));
+  fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>CloudQueue</title>");
+  fs.writeFileSync(path.join(dir, "app.js"), "console.log('hi')");
+  fs.writeFileSync(path.join(dir, "style.css"), "body{}");
+  fs.writeFileSync(path.join(dir, "img", "logo.svg"), "<svg/>");
+  fs.writeFileSync(path.join(dir, "config.json"), '{"apiUrl":"http://localhost:3000"}');
+  fixtureDir = dir;
+  return dir;
 }

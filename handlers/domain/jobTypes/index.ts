@@ -23,8 +23,17 @@ export function createRegistry(types: readonly JobType[]): JobTypeRegistry {
   return registry;
 }
 
+/**
+ * A fresh registry of the built-in job types. The Lambda factories call this rather than use
+ * `builtInJobTypes`: Pulumi's closure serializer copies module-level values into the Lambda
+ * code, and a Map loses its entries there.
+ */
+export function createBuiltInJobTypes(): JobTypeRegistry {
+  return createRegistry([textTransform, hashDigest, demoUnreliable]);
+}
+
 /** The built-in job types (SPEC §6). */
-export const builtInJobTypes: JobTypeRegistry = createRegistry([textTransform, hashDigest, demoUnreliable]);
+export const builtInJobTypes: JobTypeRegistry = createBuiltInJobTypes();
 
 /** One entry of `GET /job-types`. */
 export interface JobTypeDescription {

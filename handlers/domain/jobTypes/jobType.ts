@@ -1,4 +1,5 @@
 import type { GenericSchema } from "valibot";
+import { restoreErrorShape } from "../errorShape";
 
 /** What a running job may know about its run. */
 export interface RunContext {
@@ -36,6 +37,7 @@ export class JobFailure extends Error {
 
   constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {
     super(message, { cause: options.cause });
+    restoreErrorShape(this, message, { cause: options.cause });
     this.name = "JobFailure";
     this.code = code;
     this.retryable = options.retryable;
@@ -46,14 +48,17 @@ export class JobFailure extends Error {
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
+    // onAbort is declared before the timer that uses it: Pulumi's closure serializer (which puts
+    // this code in the worker Lambda) cannot resolve a const referenced above its declaration.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason);
     };
+    timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -1,0 +1,153 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ENV } from "../../handlers/settings";
+import { LOCAL_AWS, startEmulators, type Emulators } from "../../local/emulators";
+import { SqsEventSource } from "../../local/sqsEvents";
+import { apiEvent, lambdaContext, type ApiRequest } from "../helpers/events";
+import { loadHandler, unpackArtifact, type UnpackedArtifact } from "./artifact";
+import { named, sharedRun, siteFixture, type ProgramRun } from "./program";
+
+type ApiLambda = (event: ReturnType<typeof apiEvent>) => Promise<{ statusCode: number; body?: string; headers?: Record<string, string | number | boolean> }>;
+type WorkerLambda = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
+type SweeperLambda = (event: unknown) => Promise<{ examined: number; requeued: number }>;
+
+const FUNCTIONS = ["api", "worker", "sweeper"] as const;
+
+describe("infra: the code each CallbackFunction would upload", function () {
+  this.timeout(60_000);
+  let run: ProgramRun;
+  let emulators: Emulators;
+  const artifacts = {} as Record<(typeof FUNCTIONS)[number], UnpackedArtifact>;
+  const quiet = { info: console.info, warn: console.warn, error: console.error };
+
+  before(async () => {
+    run = await sharedRun({}, siteFixture());
+    for (const fn of FUNCTIONS) {
+      const declared = named(run, `cloudqueue-${fn}`, "aws:lambda/function:Function");
+      artifacts[fn] = await unpackArtifact(declared.inputs.code, fn);
+      const artifact = artifacts[fn];
+      console.log(
+        `      ${fn} archive: ${artifact.entries.join(", ")} — ${artifact.files} files, ${(artifact.bytes / 1024).toFixed(0)} KiB unzipped, ≈${(artifact.deflatedBytes / 1024).toFixed(0)} KiB zipped (__index.js ${(artifact.indexSource.length / 1024).toFixed(0)} KiB)`,
+      );
+    }
+    emulators = await startEmulators({ tableName: `artifact-jobs-${Date.now()}`, queueName: `artifact-${Date.now()}`, dlqName: `artifact-dlq-${Date.now()}` });
+    // Lambda keeps a container's environment for its whole life (the SDK reads endpoints lazily).
+    const environments = FUNCTIONS.map(environmentOf);
+    expect(environments[1]).to.deep.equal(environments[0]);
+    expect(environments[2]).to.deep.equal(environments[0]);
+    Object.assign(process.env, environments[0]);
+    // The handlers log JSON lines for CloudWatch; keep the test output readable.
+    if (!process.env.CLOUDQUEUE_TEST_LOGS) console.info = console.warn = console.error = () => {};
+  });
+
+  const savedEnv = { ...process.env };
+  after(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    Object.assign(console, quiet);
+    await emulators?.close();
+  });
+
+  /** The environment the program declared for `fn`, pointed at the emulators. */
+  function environmentOf(fn: (typeof FUNCTIONS)[number]): Record<string, string> {
+    const declared: Record<string, string> = named(run, `cloudqueue-${fn}`, "aws:lambda/function:Function").inputs.environment.variables;
+    return {
+      ...declared,
+      [ENV.tableName]: emulators.tableName,
+      [ENV.queueUrl]: emulators.queueUrl,
+      // So a job left QUEUED is due for repair at once, not after two minutes.
+      [ENV.sweepGraceSeconds]: "1",
+      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    };
+  }
+
+  it("contain no @pulumi code and no Output, only __index.js and the npm packages the handlers need", () => {
+    for (const fn of FUNCTIONS) {
+      const artifact = artifacts[fn];
+      expect(artifact.entries, fn).to.include("__index.js");
+      expect(artifact.entries.filter((entry) => entry.includes("@pulumi")), fn).to.deep.equal([]);
+      expect(fs.existsSync(path.join(artifact.taskDir, "node_modules/@pulumi")), fn).to.equal(false);
+      expect(artifact.indexSource, fn).to.not.include("@pulumi");
+      expect(artifact.indexSource, fn).to.not.match(/OutputImpl|__pulumiOutput/);
+      // The runtime provides the AWS SDK: it is required, not shipped.
+      expect(artifact.entries.filter((entry) => entry.startsWith("node_modules/@aws-sdk")), fn).to.deep.equal([]);
+      expect(artifact.indexSource, fn).to.include('require("@aws-sdk/client-dynamodb');
+    }
+  });
+
+  it("run a job end to end against the emulators: api submits, worker runs, api reads SUCCEEDED", async () => {
+    const api = loadHandler<ApiLambda>(artifacts.api);
+    const worker = loadHandler<WorkerLambda>(artifacts.worker);
+    const request = async (req: ApiRequest) => {
+      const response = await api(apiEvent(req));
+      return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : undefined, headers: response.headers ?? {} };
+    };
+
+    const submitted = await request({ method: "POST", path: "/jobs", body: { type: "text.transform", payload: { text: "hello artifact world" } } });
+    expect(submitted.status).to.equal(202);
+    expect(Object.fromEntries(Object.entries(submitted.headers).map(([name, value]) => [name.toLowerCase(), value]))).to.have.property("location", `/jobs/${submitted.json.jobId}`);
+
+    const events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
+    const messages = await events.receive(10, 1);
+    expect(messages).to.have.length(1);
+    const response = await worker(events.toEvent(messages), lambdaContext(60_000));
+    expect(response.batchItemFailures).to.deep.equal([]);
+    await events.settle(messages, response);
+
+    const read = await request({ method: "GET", path: `/jobs/${submitted.json.jobId}` });
+    expect(read.status).to.equal(200);
+    expect(read.json).to.include({ status: "SUCCEEDED", attempts: 1 });
+    expect(read.json.result).to.deep.equal({ originalLength: 20, uppercase: "HELLO ARTIFACT WORLD", wordCount: 3 });
+  });
+
+  it("repair a job whose message was lost: the sweeper artifact enqueues it again and it completes", async () => {
+    const api = loadHandler<ApiLambda>(artifacts.api);
+    const worker = loadHandler<WorkerLambda>(artifacts.worker);
+    const sweeper = loadHandler<SweeperLambda>(artifacts.sweeper);
+    const events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
+
+    const submitted = await api(apiEvent({ method: "POST", path: "/jobs", body: { type: "hash.digest", payload: { text: "abc", algorithm: "sha256" } } }));
+    const { jobId } = JSON.parse(submitted.body!);
+    const lost = await events.receive(10, 1);
+    await events.settle(lost, { batchItemFailures: [] }); // deleted unprocessed: the message is gone
+
+    // The job becomes due one grace second after submission; sweep until it is repaired.
+    let requeued = 0;
+    for (let tries = 0; tries < 50 && requeued === 0; tries++) {
+      requeued = (await sweeper({ "detail-type": "Scheduled Event", source: "aws.events" })).requeued;
+      if (requeued === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(requeued).to.be.at.least(1);
+
+    const messages = await events.receive(10, 1);
+    expect(messages.map((message) => JSON.parse(message.Body!).jobId)).to.include(jobId);
+    await events.settle(messages, await worker(events.toEvent(messages), lambdaContext(60_000)));
+    const read = await api(apiEvent({ method: "GET", path: `/jobs/${jobId}` }));
+    const job = JSON.parse(read.body!);
+    expect(job.status).to.equal("SUCCEEDED");
+    expect(job.result).to.deep.equal({ algorithm: "sha256", hex: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" });
+  });
+
+  it("keep error classes intact through serialization: a permanent failure is stored with its code and message, an unknown job is 404", async () => {
+    const api = loadHandler<ApiLambda>(artifacts.api);
+    const worker = loadHandler<WorkerLambda>(artifacts.worker);
+    const events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
+
+    const submitted = await api(apiEvent({ method: "POST", path: "/jobs", body: { type: "demo.unreliable", payload: { sleepMs: 1, failAttempts: 0, permanent: true } } }));
+    const { jobId } = JSON.parse(submitted.body!);
+    const messages = await events.receive(10, 1);
+    await events.settle(messages, await worker(events.toEvent(messages), lambdaContext(60_000)));
+
+    const job = JSON.parse((await api(apiEvent({ method: "GET", path: `/jobs/${jobId}` }))).body!);
+    expect(job.status).to.equal("FAILED");
+    expect(job.error).to.deep.equal({ code: "DEMO_PERMANENT", message: "demo.unreliable was asked to fail permanently", retryable: false });
+    const missing = await api(apiEvent({ method: "GET", path: "/jobs/00000000-0000-4000-8000-000000000000" }));
+    expect(missing.statusCode).to.equal(404);
+  });
+});
