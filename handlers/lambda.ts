@@ -15,22 +15,31 @@ import { createWorkerHandler, type WorkerHandler } from "./worker/handler";
  * Endpoints come from the standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`
  * variables, so the same code runs on AWS and against emulators.
  */
-function createAdapters(env: Record<string, string | undefined>) {
+function createAdapters(env: Record<string, string | undefined>, clients: LambdaClients) {
   const settings = settingsFromEnv(env);
-  const store = new DynamoJobStore(new DynamoDBClient({}), settings);
-  const queue = new SqsJobQueue(new SQSClient({}), settings);
+  const store = new DynamoJobStore(clients.dynamo ?? new DynamoDBClient({}), settings);
+  const queue = new SqsJobQueue(clients.sqs ?? new SQSClient({}), settings);
   return { settings, store, queue };
 }
 
+/**
+ * Clients to use instead of the default ones (configured from the environment as on AWS): the
+ * benchmark passes clients with counting middleware. Lambda never passes any.
+ */
+export interface LambdaClients {
+  dynamo?: DynamoDBClient;
+  sqs?: SQSClient;
+}
+
 /** The api function's handler. */
-export function createApiLambda(env: Record<string, string | undefined> = process.env): ApiHandler {
-  const { settings, store, queue } = createAdapters(env);
+export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}): ApiHandler {
+  const { settings, store, queue } = createAdapters(env, clients);
   return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger: consoleLogger, maxBodyBytes: settings.maxBodyBytes });
 }
 
 /** The worker function's handler. */
-export function createWorkerLambda(env: Record<string, string | undefined> = process.env): WorkerHandler {
-  const { store, queue } = createAdapters(env);
+export function createWorkerLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}): WorkerHandler {
+  const { store, queue } = createAdapters(env, clients);
   return createWorkerHandler({
     store,
     queue,
@@ -42,8 +51,8 @@ export function createWorkerLambda(env: Record<string, string | undefined> = pro
 }
 
 /** The sweeper function's handler. */
-export function createSweeperLambda(env: Record<string, string | undefined> = process.env): SweeperHandler {
-  const { settings, store, queue } = createAdapters(env);
+export function createSweeperLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}): SweeperHandler {
+  const { settings, store, queue } = createAdapters(env, clients);
   return createSweeperHandler({
     store,
     queue,
