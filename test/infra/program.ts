@@ -21,7 +21,9 @@ const REGION = "us-east-1";
 
 /** Attributes AWS computes for a resource, made up plausibly and uniquely from its name. */
 function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-  const physical = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${name}` : name);
+  // Physical names carry the kind, so that a function and an API of the same logical name differ.
+  const kind = type.split(":")[2]!.toLowerCase();
+  const physical = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${name}` : `${name}-${kind}`);
   const service = type.split(":")[1]!.split("/")[0]!;
   const base = { ...inputs, name: physical, arn: `arn:aws:${service}:${REGION}:${ACCOUNT}:${physical}` };
   switch (type) {
