@@ -1,5 +1,5 @@
 import { helpText, OptionsError, parseOptions } from "./options";
-import { LocalStackError, startLocalStack, type LocalStack } from "./stack";
+import type { LocalStack } from "./stack";
 
 /**
  * `npm start`: runs the local stack until Ctrl-C. Problems the user can fix are one line on
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     return;
   }
 
+  // Loaded only now: a bad option or --help answers without loading the AWS SDK.
+  const { LocalStackError, startLocalStack } = await import("./stack");
   let stack: LocalStack;
   try {
     stack = await startLocalStack(options);

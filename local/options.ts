@@ -4,7 +4,7 @@ import { DEFAULTS } from "../handlers/settings";
 
 /** Everything `npm start` can be told, after defaults. */
 export interface LocalStackOptions {
-  /** HTTP port of the site and the API. @default 8080 (`PORT`) */
+  /** HTTP port of the site and the API; 0 picks a free one. @default 8080 (`PORT`) */
   port: number;
   /** Interface to listen on; `0.0.0.0` to reach the page from a phone on the LAN. @default "127.0.0.1" */
   host: string;
@@ -72,7 +72,7 @@ const origin = v.pipe(
 );
 
 const schema = v.object({
-  port: integer("port", 1, 65_535),
+  port: integer("port", 0, 65_535),
   host: v.pipe(v.string(), v.regex(/^[\w.:-]+$/, "host must be a host name or an IP address")),
   dataDir: v.pipe(v.string(), v.minLength(1, "data-dir must not be empty")),
   dynamodbPort: integer("dynamodb-port", 0, 65_535),

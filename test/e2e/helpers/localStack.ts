@@ -46,16 +46,7 @@ export class SpawnedStack {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.PORT;
     delete env.CLOUDQUEUE_IN_MEMORY;
-    // npm's own command for `npm start`, run the way npm runs it (sh -c), but with `exec` so the
-    // exit code and the signals are the stack's own, not npm's.
-    const script = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts.start as string;
-    const args = ["--port", String(port), "--data-dir", dataDir, ...(options.extraArgs ?? [])];
-    const child = spawn("sh", ["-c", `exec ${script} "$@"`, "sh", ...args], {
-      cwd: REPO,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env,
-    });
+    const child = spawnStartScript(["--port", String(port), "--data-dir", dataDir, ...(options.extraArgs ?? [])], env);
     const lines: string[] = [];
     const stderr: string[] = [];
     const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
@@ -140,4 +131,31 @@ function parseBanner(lines: string[]): ReadyInfo | undefined {
   const sqs = /^\s+SQS\s+(\S+)\s+queue\s+(\S+)/m.exec(text);
   if (!page || !api || !dynamo || !sqs || !/Press Ctrl-C/.test(text)) return undefined;
   return { pageUrl: page[1]!, apiUrl: api[1]!, dynamoEndpoint: dynamo[1]!, tableName: dynamo[2]!, sqsEndpoint: sqs[1]!, queueUrl: sqs[2]! };
+}
+
+/**
+ * The `npm start` script of package.json with `args`, run the way npm runs it (`sh -c`), but with
+ * `exec`, so the exit code and the signals are the stack's own rather than npm's. In its own
+ * process group, so that a signal can reach it as Ctrl-C does.
+ */
+export function spawnStartScript(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const script = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts.start as string;
+  return spawn("sh", ["-c", `exec ${script} "$@"`, "sh", ...args], { cwd: REPO, detached: true, stdio: ["ignore", "pipe", "pipe"], env });
+}
+
+/** Runs the start script to its end (for the ways it refuses to start). */
+export function runStartScript(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnStartScript(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  // Should it start after all, it must not hang the suite.
+  const timer = setTimeout(() => killGroup(child, "SIGKILL"), 20_000);
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }

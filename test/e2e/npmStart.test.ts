@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { expect } from "chai";
+import { DEFAULTS, JOB_TABLE, visibilityTimeoutSeconds } from "../../handlers/settings";
+import { LOCAL_AWS } from "../../local/emulators";
+import { runStartScript, SpawnedStack } from "./helpers/localStack";
+
+/** `npm start`'s HTTP front, emulators and refusals, from outside its process. */
+describe("npm start", function () {
+  this.timeout(60_000);
+
+  describe("a running stack", () => {
+    let stack: SpawnedStack;
+    const otherOrigin = "https://console.example.com";
+
+    before(async () => {
+      stack = await SpawnedStack.start({ extraArgs: ["--cors-origin", otherOrigin] });
+    });
+    after(async () => {
+      expect(await stack.stop("SIGTERM"), "exit code after SIGTERM").to.equal(0);
+      await stack.dispose();
+    });
+
+    it("serves the page and a config.json naming its own origin as the API", async () => {
+      const page = await fetch(stack.ready.pageUrl);
+      expect(page.status).to.equal(200);
+      expect(page.headers.get("content-type")).to.match(/^text\/html/);
+      expect(await page.text()).to.contain('<script type="module" src="app.js">');
+      const script = await fetch(`${stack.ready.apiUrl}/app.js`);
+      expect(script.headers.get("content-type")).to.match(/^text\/javascript/);
+      const config = await (await fetch(`${stack.ready.apiUrl}/config.json`)).json();
+      expect(config).to.deep.equal({ apiUrl: stack.ready.apiUrl });
+    });
+
+    it("answers unknown routes and files outside site/ with a problem 404", async () => {
+      for (const path of ["/nope", "/jobs", "/../package.json", "/%2e%2e/package.json", "/jobs/abc/cancel"]) {
+        const response = await fetch(`${stack.ready.apiUrl}${path}`);
+        expect(response.status, path).to.equal(404);
+        expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
+        expect(await response.json(), path).to.include({ status: 404, title: "Not Found" });
+      }
+    });
+
+    it("turns requests into payload 2.0 events for the api handler: a job submitted, read, and its Location exposed to allowed origins", async () => {
+      const response = await fetch(`${stack.ready.apiUrl}/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: otherOrigin },
+        body: JSON.stringify({ type: "hash.digest", payload: { text: "abc", algorithm: "sha256" } }),
+      });
+      expect(response.status).to.equal(202);
+      expect(response.headers.get("access-control-allow-origin")).to.equal(otherOrigin);
+      expect(response.headers.get("access-control-expose-headers")).to.contain("location");
+      const { jobId } = (await response.json()) as { jobId: string };
+      expect(response.headers.get("location")).to.equal(`/jobs/${jobId}`);
+
+      const deadline = Date.now() + 10_000;
+      let job: { status: string; result?: { hex: string } };
+      do {
+        job = (await (await fetch(`${stack.ready.apiUrl}/jobs/${jobId}`)).json()) as typeof job;
+      } while (job.status !== "SUCCEEDED" && Date.now() < deadline && (await new Promise((resolve) => setTimeout(resolve, 100, true))));
+      expect(job.result?.hex).to.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    });
+
+    it("answers CORS preflights for allowed origins only, as API Gateway does", async () => {
+      const preflight = (origin: string) =>
+        fetch(`${stack.ready.apiUrl}/jobs`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+      const allowed = await preflight(otherOrigin);
+      expect(allowed.status).to.equal(204);
+      expect(allowed.headers.get("access-control-allow-origin")).to.equal(otherOrigin);
+      expect(allowed.headers.get("access-control-allow-methods")).to.contain("POST");
+      expect(allowed.headers.get("access-control-allow-headers")).to.contain("idempotency-key");
+      const refused = await preflight("https://evil.example");
+      expect(refused.headers.get("access-control-allow-origin")).to.equal(null);
+      const read = await fetch(`${stack.ready.apiUrl}/job-types`, { headers: { origin: "https://evil.example" } });
+      expect(read.headers.get("access-control-allow-origin")).to.equal(null);
+    });
+
+    it("passes malformed bodies through to the handler's problem answers", async () => {
+      const notJson = await fetch(`${stack.ready.apiUrl}/jobs`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" });
+      expect(notJson.status).to.equal(415);
+      const binary = await fetch(`${stack.ready.apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from([0xff, 0xfe, 0x7b]) });
+      expect(binary.status).to.equal(400);
+      expect(((await binary.json()) as { errors: { message: string }[] }).errors[0]!.message).to.equal("invalid UTF-8");
+    });
+
+    it("prints emulator endpoints that the AWS SDK (as the AWS CLI) can use, with the deployed table and queue settings", async () => {
+      const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: stack.ready.dynamoEndpoint });
+      const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: stack.ready.sqsEndpoint });
+      try {
+        const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: stack.ready.tableName }));
+        expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).to.deep.equal([JOB_TABLE.sweepIndex.name]);
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.ready.queueUrl, AttributeNames: ["All"] }));
+        expect(Attributes?.VisibilityTimeout).to.equal(String(visibilityTimeoutSeconds(DEFAULTS.workerTimeoutSeconds)));
+        expect(JSON.parse(Attributes?.RedrivePolicy ?? "{}").maxReceiveCount).to.equal(DEFAULTS.maxReceiveCount);
+      } finally {
+        dynamo.destroy();
+        sqs.destroy();
+      }
+      expect(stack.lines.join("\n")).to.contain(`dynamodb scan --table-name ${stack.ready.tableName}`);
+      expect(stack.lines.join("\n")).to.contain(`sqs get-queue-attributes --queue-url ${stack.ready.queueUrl}`);
+    });
+
+    it("refuses a second stack on the same data dir, naming the first", async () => {
+      const { code, stderr } = await runStartScript(["--port", "0", "--data-dir", stack.dataDir]);
+      expect(code).to.equal(1);
+      expect(stderr.trim().split("\n")).to.have.length(1);
+      expect(stderr).to.match(/data dir .* is in use by another CloudQueue \(pid \d+\)/);
+    });
+  });
+
+  describe("refusing to start", () => {
+    let scratch: string;
+    before(() => {
+      scratch = mkdtempSync(join(tmpdir(), "cloudqueue-refusals-"));
+    });
+    after(() => rmSync(scratch, { recursive: true, force: true }));
+
+    it("exits 2 with one line for a bad option", async () => {
+      for (const args of [["--port", "http"], ["--frobnicate"], ["--batch-size", "11"], ["--cors-origin", "https://example.com/path"]]) {
+        const { code, stderr } = await runStartScript(args);
+        expect(code, args.join(" ")).to.equal(2);
+        expect(stderr.trim().split("\n"), args.join(" ")).to.have.length(1);
+        expect(stderr, args.join(" ")).to.match(/^cloudqueue: /);
+      }
+    });
+
+    it("exits 1 with one line for a data dir that is not a writable directory", async () => {
+      const file = join(scratch, "a-file");
+      writeFileSync(file, "");
+      const { code, stderr } = await runStartScript(["--port", "0", "--data-dir", join(file, "data")]);
+      expect(code).to.equal(1);
+      expect(stderr.trim().split("\n")).to.have.length(1);
+      expect(stderr).to.contain("is not usable (a file is in the way: not a directory)");
+    });
+
+    it("exits 1 with one line for a busy port", async () => {
+      const blocker: Server = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+      const port = (blocker.address() as { port: number }).port;
+      try {
+        const { code, stderr } = await runStartScript(["--port", String(port), "--in-memory"]);
+        expect(code).to.equal(1);
+        expect(stderr.trim()).to.equal(`cloudqueue: port ${port} on 127.0.0.1 is in use; stop what uses it or choose another with --port or PORT`);
+      } finally {
+        blocker.close();
+      }
+    });
+  });
+});
