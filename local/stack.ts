@@ -4,7 +4,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "../handlers/adapters/dynamoJobStore";
 import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
 import type { ApiHandler } from "../handlers/api/handler";
-import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../handlers/lambda";
+import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../handlers/lambda";
 import { consoleLogger, type Logger } from "../handlers/log";
 import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
 import { LOCAL_AWS, startEmulators, type Emulators } from "./emulators";
@@ -45,7 +45,17 @@ export interface LocalStack {
  * handlers built by the same Lambda factories as on AWS (real SDK, endpoints from the standard
  * env vars), the event source poller, the sweeper's schedule and the HTTP front.
  */
-export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger): Promise<LocalStack> {
+/** Optional hooks for tools built on the local stack (the benchmark); `npm start` passes none. */
+export interface LocalStackHooks {
+  /**
+   * The SDK clients each part should use instead of its defaults (still configured by the
+   * standard environment variables): the benchmark adds counting middleware to them.
+   */
+  clients?: (role: "api" | "worker" | "sweeper" | "recovery" | "poller") => LambdaClients;
+}
+
+export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger, hooks: LocalStackHooks = {}): Promise<LocalStack> {
+  const clientsFor = (role: Parameters<NonNullable<LocalStackHooks["clients"]>>[0]): LambdaClients => hooks.clients?.(role) ?? {};
   const lock = options.dataDir === undefined ? undefined : lockOrExplain(options.dataDir);
   // The port first: a busy one fails in milliseconds, before anything else starts. Requests
   // that come before the handlers exist get a 500, as from a function still initialising.
@@ -74,19 +84,20 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
 
     configureLambdaEnvironment(emulators);
     const settings = settingsFromEnv(process.env);
-    const worker = createWorkerLambda();
-    const sweeper = createSweeperLambda();
+    const worker = createWorkerLambda(process.env, clientsFor("worker"));
+    const sweeper = createSweeperLambda(process.env, clientsFor("sweeper"));
 
     // The table outlives the in-memory queue: re-enqueue what was active before the restart.
+    const recoveryClients = clientsFor("recovery");
     const recovery = await recoverActiveJobs({
-      store: new DynamoJobStore(new DynamoDBClient({}), settings),
-      queue: new SqsJobQueue(new SQSClient({}), settings),
+      store: new DynamoJobStore(recoveryClients.dynamo ?? new DynamoDBClient({}), settings),
+      queue: new SqsJobQueue(recoveryClients.sqs ?? new SQSClient({}), settings),
       logger,
       sweepGraceSeconds: settings.sweepGraceSeconds,
     });
 
     const poller = new EventSourcePoller({
-      events: new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn),
+      events: new SqsEventSource(clientsFor("poller").sqs ?? emulators.sqs, emulators.queueUrl, emulators.queueArn),
       handler: worker,
       functionName: "cloudqueue-worker",
       timeoutSeconds: DEFAULTS.workerTimeoutSeconds,
@@ -96,7 +107,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       logger,
     });
     const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
-    api = createApiLambda();
+    api = createApiLambda(process.env, clientsFor("api"));
     poller.start();
     schedule.start();
 
