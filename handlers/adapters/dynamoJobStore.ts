@@ -231,8 +231,9 @@ export class DynamoJobStore implements JobStore {
           Key: { jobId },
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          // Every condition compares an attribute only a stored job has, so it also fails on a
+          // missing item: no update ever creates one.
           ...input,
-          ConditionExpression: `attribute_exists(jobId) AND (${input.ConditionExpression})`,
         }),
       );
       return toJob(Attributes!);
