@@ -40,11 +40,6 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/**
- * Starts CloudQueue on this machine: the emulators with the deployed table and queues, the
- * handlers built by the same Lambda factories as on AWS (real SDK, endpoints from the standard
- * env vars), the event source poller, the sweeper's schedule and the HTTP front.
- */
 /** Optional hooks for tools built on the local stack (the benchmark); `npm start` passes none. */
 export interface LocalStackHooks {
   /**
@@ -54,6 +49,11 @@ export interface LocalStackHooks {
   clients?: (role: "api" | "worker" | "sweeper" | "recovery" | "poller") => LambdaClients;
 }
 
+/**
+ * Starts CloudQueue on this machine: the emulators with the deployed table and queues, the
+ * handlers built by the same Lambda factories as on AWS (real SDK, endpoints from the standard
+ * env vars), the event source poller, the sweeper's schedule and the HTTP front.
+ */
 export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger, hooks: LocalStackHooks = {}): Promise<LocalStack> {
   const clientsFor = (role: Parameters<NonNullable<LocalStackHooks["clients"]>>[0]): LambdaClients => hooks.clients?.(role) ?? {};
   const lock = options.dataDir === undefined ? undefined : lockOrExplain(options.dataDir);
