@@ -1,0 +1,107 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { measureArtifacts } from "./artifacts";
+import { measureCallsPerJob, measureThroughput, round, type ThroughputRow } from "./phases";
+import { measurePollsPerJob } from "./polling";
+import { StackProcess } from "./stackClient";
+
+/**
+ * `npm run bench`: what CloudQueue costs per job and how fast it goes, on this machine's local
+ * stack. Prints a table per measurement and writes `bench/results.json`. A benchmark, not a test:
+ * it reports each target as met or not and explains what is above a floor.
+ */
+const TARGETS = { shareOfCeiling: 0.7, coldStartRatio: 1.25, pollsPerJob: 4 } as const;
+
+async function main(): Promise<void> {
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: round(totalmem() / 1024 ** 3, 1), node: process.version, platform: process.platform };
+  console.log(`CloudQueue benchmark — ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
+
+  console.log("Emulator ceiling (fresh process, the stack's SDK client setup, 32 calls in flight)…");
+  const ceiling = JSON.parse(execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", join(__dirname, "ceiling.ts")], { encoding: "utf8" }).trim().split("\n").pop()!);
+  console.log(`  DynamoDB PutItem ${ceiling.putItemsPerSecond.toFixed(0)}/s, a job's put + claim + commit ${ceiling.jobWritesPerSecond.toFixed(0)}/s, SQS SendMessage ${ceiling.sendMessagesPerSecond.toFixed(0)}/s\n`);
+
+  const stack = await StackProcess.start();
+  try {
+    console.log("1. AWS calls per job (1 000 text.transform jobs through the local stack, SDK middleware counts)");
+    const calls = await measureCallsPerJob(stack, 1_000);
+    table(Object.entries(calls.callsPerJob).map(([operation, perJob]) => ({ operation, perJob })));
+    for (const note of calls.notes) console.log(`  - ${note}`);
+    const floor = { PutItem: 1, SendMessage: 1, UpdateItem: 2, GetItem: 1, Scan: 0 };
+    for (const [operation, expected] of Object.entries(floor)) {
+      const measured = calls.callsPerJob[operation] ?? 0;
+      console.log(`  ${operation}: ${measured} per job — floor ${expected}: ${measured <= expected ? "at the floor" : "ABOVE the floor"}`);
+    }
+
+    // The writes a job needs bound what the emulators allow: its put, claim and commit on
+    // DynamoDB (measured together, as the job store makes them) and its send on SQS.
+    const sqsSends = calls.callsPerJob.SendMessage ?? 0;
+    const ceilingJobsPerSec = 1 / (1 / ceiling.jobWritesPerSecond + sqsSends / ceiling.sendMessagesPerSecond);
+    const bareCeiling = 1 / (((calls.callsPerJob.PutItem ?? 0) + (calls.callsPerJob.UpdateItem ?? 0)) / ceiling.putItemsPerSecond + sqsSends / ceiling.sendMessagesPerSecond);
+    console.log(
+      `\n2. Throughput and latency (ceiling the calls per job allow: a job's DynamoDB writes at ${ceiling.jobWritesPerSecond.toFixed(0)} jobs/s + ${sqsSends} SQS send at ${ceiling.sendMessagesPerSecond.toFixed(0)}/s = ${ceilingJobsPerSec.toFixed(1)} jobs/s;` +
+        ` counting every write as a bare PutItem at ${ceiling.putItemsPerSecond.toFixed(0)}/s it would be ${bareCeiling.toFixed(1)} jobs/s)`,
+    );
+    const throughput: ThroughputRow[] = [];
+    for (const [clients, jobs] of [[1, 200], [10, 1_000], [100, 2_000]] as const) {
+      throughput.push(await measureThroughput(stack, clients, jobs, ceilingJobsPerSec));
+      console.log(`  ${clients} client(s): ${throughput.at(-1)!.jobsPerSec} jobs/s`);
+    }
+    table(throughput as unknown as Record<string, unknown>[]);
+    for (const row of throughput) {
+      console.log(`  ${row.clients} client(s): ${(row.shareOfCeiling * 100).toFixed(0)}% of the ceiling — target ${TARGETS.shareOfCeiling * 100}%: ${row.shareOfCeiling >= TARGETS.shareOfCeiling ? "met" : "NOT met"}`);
+    }
+
+    console.log("\n3. Lambda artifacts (archives from the Pulumi program under mocks; cold start in a fresh process)");
+    const artifacts = await measureArtifacts(stack.emulators);
+    table(artifacts as unknown as Record<string, unknown>[]);
+    for (const row of artifacts) {
+      console.log(
+        `  ${row.function}: ratio ${row.ratio} — target ≤ ${TARGETS.coldStartRatio}: ${row.ratio <= TARGETS.coldStartRatio ? "met" : "NOT met"}` +
+          ` (the SDK alone, loaded and making one call, takes ${row.sdkFirstCallMs} ms = ${(row.sdkFirstCallMs / row.sdkOnlyMs).toFixed(2)} × its load; the function's code adds ${row.coldStartMs - row.sdkFirstCallMs} ms over that)`,
+      );
+    }
+
+    console.log("\n4. Client polling (the site in Chromium, a job that finishes in about 1 s)");
+    const polling = await measurePollsPerJob(stack.pageUrl);
+    console.log(`  status reads per job: ${polling.pollsPerJob} (samples ${polling.samples.join(", ")}) — target ≤ ${TARGETS.pollsPerJob}: ${polling.pollsPerJob <= TARGETS.pollsPerJob ? "met" : "NOT met"}`);
+
+    const results = {
+      machine,
+      ceiling: {
+        putItemsPerSecond: round(ceiling.putItemsPerSecond, 1),
+        sendMessagesPerSecond: round(ceiling.sendMessagesPerSecond, 1),
+        jobWritesPerSecond: round(ceiling.jobWritesPerSecond, 1),
+        concurrency: ceiling.concurrency,
+        jobsPerSec: round(ceilingJobsPerSec, 1),
+        jobsPerSecIfEveryWriteWereABarePutItem: round(bareCeiling, 1),
+      },
+      callsPerJob: calls.callsPerJob,
+      callsPerJobNotes: calls.notes,
+      throughput,
+      artifacts,
+      pollsPerJob: polling.pollsPerJob,
+      pollSamples: polling.samples,
+      targets: TARGETS,
+    };
+    writeFileSync(join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.log("\nwrote bench/results.json");
+  } finally {
+    await stack.stop();
+  }
+}
+
+function table(rows: Record<string, unknown>[]): void {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column]).length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, index) => cell.padStart(widths[index]!)).join("  ")}`;
+  console.log(line(columns));
+  for (const row of rows) console.log(line(columns.map((column) => String(row[column]))));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
