@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CORS_RULES } from "../handlers/cors";
 import { routeKey, routes } from "../handlers/routes";
 
 export interface JobHttpApiArgs {
@@ -12,10 +13,6 @@ export interface JobHttpApiArgs {
   /** Burst. @default 100 */
   throttleBurstLimit: number;
 }
-
-/** Headers the site sends and reads; `Location` must be exposed for a browser to see it. */
-const CORS_ALLOW_HEADERS = ["content-type", "idempotency-key"];
-const CORS_EXPOSE_HEADERS = ["location", "idempotent-replayed"];
 
 /**
  * The path of a route as it appears in an execute-api source ARN: each path parameter such as
@@ -41,17 +38,17 @@ export class JobHttpApi extends pulumi.ComponentResource {
 
   constructor(name: string, args: JobHttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cloudqueue:infra:JobHttpApi", name, {}, opts);
-    const methods = [...new Set(routes.map((route) => route.method))];
     this.api = new aws.apigatewayv2.Api(
       `${name}-api`,
       {
         protocolType: "HTTP",
         corsConfiguration: {
+          // The same rules as the local stack's front (one source: handlers/cors.ts).
           allowOrigins: args.corsOrigins,
-          allowMethods: methods,
-          allowHeaders: CORS_ALLOW_HEADERS,
-          exposeHeaders: CORS_EXPOSE_HEADERS,
-          maxAge: 3600,
+          allowMethods: [...CORS_RULES.allowMethods],
+          allowHeaders: [...CORS_RULES.allowHeaders],
+          exposeHeaders: [...CORS_RULES.exposeHeaders],
+          maxAge: CORS_RULES.maxAgeSeconds,
         },
       },
       { parent: this },

@@ -25,14 +25,17 @@ export function contentTypeOf(file: string): string {
 /** The key of the file that tells the page where the API is. */
 export const SITE_CONFIG_KEY = "config.json";
 
-/** Every file under `dir`, as keys relative to it with `/` separators, sorted. */
+/** Files of `site/` that are for development only (type-checking), never published. */
+const DEVELOPMENT_ONLY = new Set(["tsconfig.json"]);
+
+/** Every file under `dir` that the site serves, as keys relative to it with `/` separators, sorted. */
 export function siteFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const walk = (relative: string): string[] =>
     fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).flatMap((entry) => {
       const key = relative === "" ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) return walk(key);
-      return entry.isFile() ? [key] : [];
+      return entry.isFile() && !DEVELOPMENT_ONLY.has(key) ? [key] : [];
     });
   return walk("").sort();
 }
@@ -47,8 +50,8 @@ export interface SiteContentArgs {
 
 /**
  * The site's files in the bucket, each with its content type, plus a generated `config.json`
- * carrying `apiUrl` (a file of that name in the folder is replaced). HTML and config are
- * revalidated on every load so a deploy shows at once; other files are cached for an hour.
+ * carrying `apiUrl` (a file of that name in the folder is replaced). Every file is revalidated
+ * on every load, so a deploy shows at once and the page never mixes old and new modules.
  */
 export class SiteContent extends pulumi.ComponentResource {
   public readonly objects: aws.s3.BucketObjectv2[];
@@ -67,7 +70,10 @@ export class SiteContent extends pulumi.ComponentResource {
               key,
               source: new pulumi.asset.FileAsset(path.join(args.siteDir, key)),
               contentType: contentTypeOf(key),
-              cacheControl: key.endsWith(".html") ? "no-cache" : "public, max-age=3600",
+              // Revalidated on every load (CloudFront answers 304s from its cache): the page's
+              // ES modules have no hashed names, so a longer max-age would pair a new
+              // index.html with old modules for up to that long after a deploy.
+              cacheControl: "no-cache",
             },
             { parent: this },
           ),

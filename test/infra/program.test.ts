@@ -252,7 +252,7 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(security.contentSecurityPolicy.contentSecurityPolicy).to.include("connect-src 'self' https://*.execute-api.us-east-1.amazonaws.com");
     });
 
-    it("publishes every site file with its content type, and a config.json carrying the API URL", async () => {
+    it("publishes every site file (not its tsconfig.json) with its content type, revalidated on every load, and a config.json carrying the API URL", async () => {
       const objects = ofType(defaults, "aws:s3/bucketObjectv2:BucketObjectv2");
       const bucketId = "cloudqueue-site-bucket-id";
       const byKey = Object.fromEntries(objects.map((object) => [object.inputs.key, object.inputs]));
@@ -263,6 +263,8 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(byKey["style.css"].contentType).to.equal("text/css; charset=utf-8");
       expect(byKey["img/logo.svg"].contentType).to.equal("image/svg+xml");
       expect(byKey["config.json"].contentType).to.equal("application/json");
+      // Unhashed module names: a cached old module must never meet a new index.html.
+      expect(objects.map((object) => object.inputs.cacheControl)).to.satisfy((values: string[]) => values.every((value) => value === "no-cache"));
       // The folder's own config.json (for local use) is replaced by the deployed API's URL.
       expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.apiUrl) });
     });

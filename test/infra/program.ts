@@ -142,7 +142,8 @@ export function named(run: ProgramRun, name: string, type?: string): DeclaredRes
 let fixtureDir: string | undefined;
 /**
  * A site folder for the tests (`site/` itself is written elsewhere and may change): pages, a
- * subfolder and a local `config.json` the deployed one must replace. Made once per process.
+ * subfolder, a local `config.json` the deployed one must replace and a development-only
+ * `tsconfig.json` that must not be published. Made once per process.
  */
 export function siteFixture(): string {
   if (fixtureDir) return fixtureDir;
@@ -153,6 +154,7 @@ export function siteFixture(): string {
   fs.writeFileSync(path.join(dir, "style.css"), "body{}");
   fs.writeFileSync(path.join(dir, "img", "logo.svg"), "<svg/>");
   fs.writeFileSync(path.join(dir, "config.json"), '{"apiUrl":"http://localhost:3000"}');
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), '{"compilerOptions":{"checkJs":true}}');
   fixtureDir = dir;
   return dir;
 }
