@@ -15,7 +15,8 @@ export interface CallsPerJob {
 export const FLOOR_CALLS_PER_JOB: CallsPerJob = {
   PutItem: 1,
   UpdateItem: 2,
-  GetItem: 4,
+  /** Reads the system itself makes per job; status reads are counted apart. */
+  GetItem: 0,
   SendMessage: 1,
   ReceiveMessage: 0.1,
   DeleteMessageBatch: 0.1,
@@ -23,7 +24,10 @@ export const FLOOR_CALLS_PER_JOB: CallsPerJob = {
 
 export interface CostInputs {
   jobsPerMonth: number;
+  /** Calls per job, status reads excluded. */
   calls: CallsPerJob;
+  /** `GET /jobs/{id}` a client makes per job (the site's polling: `pollsPerJob` of the benchmark). */
+  statusReadsPerJob: number;
   /** From the stack's config. */
   lambdaMemoryMb: number;
   batchSize: number;
@@ -66,7 +70,7 @@ const IDLE_RECEIVES_PER_MONTH = (5 * MONTH_SECONDS) / 20;
 export function monthlyCost(inputs: CostInputs): CostLine[] {
   const n = inputs.jobsPerMonth;
   const gb = inputs.lambdaMemoryMb / 1024;
-  const statusReads = inputs.calls.GetItem ?? 0;
+  const statusReads = inputs.statusReadsPerJob;
   const batches = n / Math.max(1, inputs.batchSize * inputs.batchFill);
   const sweeperRuns = MONTH_SECONDS / 60;
 
@@ -83,7 +87,8 @@ export function monthlyCost(inputs: CostInputs): CostLine[] {
   // Table: put + claim + commit; the keys-only sweep index: enter on put, leave on the commit.
   const tableWrites = n * (inputs.calls.PutItem + inputs.calls.UpdateItem) * itemWriteUnits;
   const indexWrites = n * 2;
-  const readUnits = n * statusReads * Math.ceil(inputs.itemBytes / 4096) + sweeperRuns * inputs.sweepShards * 0.5;
+  // Status reads are strongly consistent (a job is readable at once after its 202).
+  const readUnits = n * (statusReads + (inputs.calls.GetItem ?? 0)) * Math.ceil(inputs.itemBytes / 4096) + sweeperRuns * inputs.sweepShards * 0.5;
   const storedGb = (n * inputs.itemBytes * (inputs.retentionDays / 30 + 0.02)) / 1024 ** 3;
 
   const logGb = (lambdaRequests * inputs.logBytesPerInvocation + n * inputs.logBytesPerJob) / 1024 ** 3;

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       },
       callsPerJob: calls.callsPerJob,
       callsPerJobNotes: calls.notes,
+      statusReadsInCallsPhase: calls.statusReads / calls.jobs,
       throughput,
       artifacts,
       pollsPerJob: polling.pollsPerJob,

@@ -4,6 +4,7 @@ import { FLOOR_CALLS_PER_JOB, monthlyCost, type CostInputs } from "../../../benc
 const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): CostInputs => ({
   jobsPerMonth,
   calls: FLOOR_CALLS_PER_JOB,
+  statusReadsPerJob: 4,
   lambdaMemoryMb: 256,
   batchSize: 10,
   retentionDays: 30,
