@@ -5,7 +5,7 @@ import { toJobView } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
 import { isIdempotencyKey, validateSubmission } from "../domain/submission";
-import { IdempotencyKeyConflictError, JobNotFoundError, JobStateConflictError } from "../errors";
+import { IdempotencyKeyConflictError, JobNotFoundError, JobStateConflictError, StoreUnavailableError } from "../errors";
 import { describeError, type Logger } from "../log";
 import { routeKey, routes, type Operation } from "../routes";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
@@ -104,5 +104,12 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
     return problem(422, ProblemType.idempotencyConflict, "Unprocessable Content", "this Idempotency-Key was already used for a different request");
   }
   logger.error("api.internal_error", { routeKey: event.routeKey, requestId: event.requestContext?.requestId, ...describeError(error) });
-  return problem(500, ProblemType.internal, "Internal Server Error", "the request could not be completed; it is safe to retry");
+  if (error instanceof StoreUnavailableError) {
+    // DynamoDB throttled or unreachable past the SDK's retries: transient, and nothing was
+    // accepted, so the client should come back (with the same Idempotency-Key) a moment later.
+    const response = problem(503, ProblemType.unavailable, "Service Unavailable", "the job store is busy; retry in a moment with the same Idempotency-Key");
+    response.headers["retry-after"] = "1";
+    return response;
+  }
+  return problem(500, ProblemType.internal, "Internal Server Error", "the request could not be completed; it is safe to retry with the same Idempotency-Key");
 }

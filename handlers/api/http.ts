@@ -17,6 +17,7 @@ export const ProblemType = {
   notFound: "urn:cloudqueue:problem:not-found",
   conflict: "urn:cloudqueue:problem:state-conflict",
   idempotencyConflict: "urn:cloudqueue:problem:idempotency-key-conflict",
+  unavailable: "urn:cloudqueue:problem:unavailable",
   internal: "urn:cloudqueue:problem:internal",
 } as const;
 

@@ -178,13 +178,28 @@ describe("api handler against DynamoDB and SQS emulators", function () {
     expect(response.headers["content-type"]).to.equal("application/problem+json");
   });
 
-  it("answers 500 without echoing the internal error when DynamoDB is unreachable", async () => {
+  it("answers 503 with Retry-After, without echoing the internal error, when DynamoDB is unreachable", async () => {
     const broken = await TestStack.start();
     await broken.emulators.close();
     const response = await broken.request({ method: "GET", path: `/jobs/${MISSING_ID}` });
 
-    expect(response.statusCode).to.equal(500);
+    expect(response.statusCode).to.equal(503);
+    expect(response.headers["retry-after"]).to.equal("1");
     expect(response.body).to.not.match(/ECONNREFUSED|StoreUnavailable|GetItem|127\.0\.0\.1|\n\s+at /);
-    expect(response.json).to.include({ status: 500, title: "Internal Server Error" });
+    expect(response.json).to.include({ status: 503, title: "Service Unavailable" });
+  });
+
+  it("answers 500, without echoing it, an error that is not the store's", async () => {
+    const failing = await TestStack.start({
+      apiQueue: (queue) => ({ enqueue: async () => { throw new TypeError("secret internal detail"); }, delayRedelivery: queue.delayRedelivery.bind(queue) }),
+    });
+    try {
+      const response = await failing.request({ method: "POST", path: "/jobs", body: VALID });
+      expect(response.statusCode).to.equal(500);
+      expect(response.body).to.not.include("secret internal detail");
+      expect(response.json).to.include({ status: 500, title: "Internal Server Error" });
+    } finally {
+      await failing.close();
+    }
   });
 });
