@@ -68,6 +68,40 @@ export class StoreUnavailableError extends CloudQueueError {
   }
 }
 
+/**
+ * DynamoDB refused a request for good (validation, access, a missing table): retrying the same
+ * request cannot help.
+ */
+export class StoreRejectedError extends CloudQueueError {
+  constructor(operation: string, options: { cause: unknown }) {
+    super(`job store ${operation} was refused: ${errorName(options.cause)}`, options);
+    this.name = "StoreRejectedError";
+  }
+}
+
+/**
+ * The job store's error for an SDK failure: `StoreUnavailableError` when it is transient
+ * (throttling, a 5xx, a network error or timeout: worth retrying later), `StoreRejectedError`
+ * otherwise.
+ */
+export function storeError(operation: string, cause: unknown): StoreUnavailableError | StoreRejectedError {
+  return isTransient(cause) ? new StoreUnavailableError(operation, { cause }) : new StoreRejectedError(operation, { cause });
+}
+
+/**
+ * Whether an AWS SDK error is worth retrying later (the SDK's own classification, in short).
+ * The name lists are arrays inside the function: Pulumi's closure serializer empties Sets.
+ */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const throttling = ["ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "RequestLimitExceeded", "LimitExceededException", "TooManyRequestsException", "RequestThrottled", "RequestThrottledException", "SlowDown"];
+  const transient = ["TimeoutError", "RequestTimeout", "RequestTimeoutException", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"];
+  const network = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"];
+  const details = error as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const status = details.$metadata?.httpStatusCode ?? 0;
+  return throttling.includes(error.name) || transient.includes(error.name) || network.includes(details.code ?? "") || status === 429 || status >= 500 || Boolean(details.$retryable);
+}
+
 /** SQS failed (throttled after retries, unavailable, misconfigured). */
 export class QueueUnavailableError extends CloudQueueError {
   constructor(operation: string, options: { cause: unknown }) {

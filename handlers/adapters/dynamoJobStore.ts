@@ -1,15 +1,23 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { ErrorCode, JobStatus, type Job } from "../domain/job";
-import { ConditionFailedError, JobAlreadyExistsError, StaleClaimError, StoreUnavailableError } from "../errors";
+import { ConditionFailedError, JobAlreadyExistsError, StaleClaimError, storeError } from "../errors";
 import { JOB_TABLE, type StoreSettings } from "../settings";
 import type { AttemptOutcome, ClaimResult, DueJob, JobStore } from "./jobStore";
 
 /** Attributes that exist only in the table, never in a {@link Job}. */
 const STORAGE_ONLY = [JOB_TABLE.sweepIndex.hashKey, JOB_TABLE.sweepIndex.rangeKey, JOB_TABLE.ttlAttribute] as const;
 
-/** The jobs table through `@aws-sdk/lib-dynamodb`; SDK errors become CloudQueue errors here. */
+/**
+ * The jobs table through `@aws-sdk/lib-dynamodb`; SDK errors become CloudQueue errors here.
+ *
+ * Every write stamps the item with a fresh `writeId`. The SDK retries a write whose response was
+ * lost; when the first try landed, the retry fails its own condition. Finding our `writeId` on
+ * the item then tells "my write landed" from "someone else's write won", so each method is safe
+ * to retry and reports success exactly once.
+ */
 export class DynamoJobStore implements JobStore {
   private readonly documents: DynamoDBDocumentClient;
 
@@ -17,9 +25,10 @@ export class DynamoJobStore implements JobStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async create(job: Job): Promise<void> {
+  async create(job: Job): Promise<Job> {
+    const stored = { ...job, writeId: randomUUID() };
     const item = {
-      ...job,
+      ...stored,
       [JOB_TABLE.sweepIndex.hashKey]: this.shardOf(job.jobId),
       [JOB_TABLE.sweepIndex.rangeKey]: Date.parse(job.createdAt) + job.delaySeconds * 1000 + this.graceMs,
     };
@@ -34,20 +43,21 @@ export class DynamoJobStore implements JobStore {
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
+      return stored;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new JobAlreadyExistsError(job.jobId, oldItem(error));
-      throw new StoreUnavailableError("PutItem", { cause: error });
+      if (!(error instanceof ConditionalCheckFailedException)) throw storeError("PutItem", error);
+      const existing = oldItem(error) ?? (await this.get(job.jobId));
+      if (existing?.writeId === stored.writeId) return existing;
+      throw new JobAlreadyExistsError(job.jobId, existing);
     }
   }
 
   async get(jobId: string): Promise<Job | undefined> {
     try {
-      const { Item } = await this.documents.send(
-        new GetCommand({ TableName: this.settings.tableName, Key: { jobId }, ConsistentRead: true }),
-      );
+      const { Item } = await this.documents.send(new GetCommand({ TableName: this.settings.tableName, Key: { jobId }, ConsistentRead: true }));
       return Item ? toJob(Item) : undefined;
     } catch (error) {
-      throw new StoreUnavailableError("GetItem", { cause: error });
+      throw storeError("GetItem", error);
     }
   }
 
@@ -59,8 +69,7 @@ export class DynamoJobStore implements JobStore {
           "SET #status = :inProgress, attempts = attempts + :one, claimToken = :token, leaseExpiresAt = :lease, startedAt = :now, updatedAt = :now",
         // A queued job, or one whose holder's lease ran out (it crashed or hung): never a job
         // another worker holds, never a finished one, never past its attempts.
-        ConditionExpression:
-          "attempts < maxAttempts AND (#status = :queued OR (#status = :inProgress AND leaseExpiresAt < :nowMs))",
+        ConditionExpression: "attempts < maxAttempts AND (#status = :queued OR (#status = :inProgress AND leaseExpiresAt < :nowMs))",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: {
           ":inProgress": JobStatus.IN_PROGRESS,
@@ -75,18 +84,13 @@ export class DynamoJobStore implements JobStore {
       return { claimed: true, job };
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
-      // Where DynamoDB returns the item that failed the condition, no second read is needed.
-      const current = error.current ?? (await this.get(jobId));
-      // The SDK retries a write whose response was lost; if the first try landed, the retry fails
-      // the condition against our own claim. The token tells our claim from anyone else's.
-      if (current?.status === JobStatus.IN_PROGRESS && current.claimToken === claim.claimToken) return { claimed: true, job: current };
-      return { claimed: false, job: current };
+      return { claimed: false, job: error.current };
     }
   }
 
   async commit(jobId: string, claimToken: string, outcome: AttemptOutcome, nowMs: number): Promise<Job> {
     const values: Record<string, unknown> = { ":token": claimToken, ":inProgress": JobStatus.IN_PROGRESS };
-    return this.fenced(jobId, claimToken, outcome.status, {
+    return this.fenced(jobId, {
       ...this.outcomeUpdate(outcome, nowMs, values),
       // The fencing token: a worker whose lease expired and was taken over holds an old token,
       // so its late commit fails here instead of overwriting the newer attempt.
@@ -101,7 +105,7 @@ export class DynamoJobStore implements JobStore {
       status: JobStatus.FAILED,
       error: { code: ErrorCode.TIMED_OUT, message: "the attempt's lease expired with no attempts left", retryable: false },
     };
-    return this.fenced(jobId, claimToken, outcome.status, {
+    return this.fenced(jobId, {
       ...this.outcomeUpdate(outcome, nowMs, values),
       ConditionExpression: "claimToken = :token AND #status = :inProgress AND leaseExpiresAt < :nowMs",
       ExpressionAttributeValues: values,
@@ -122,7 +126,7 @@ export class DynamoJobStore implements JobStore {
     const now = new Date(nowMs).toISOString();
     return this.update(jobId, {
       UpdateExpression:
-        `SET #status = :queued, attempts = :zero, updatedAt = :now, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt ` +
+        `SET #status = :queued, attempts = :zero, sweeps = :zero, updatedAt = :now, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt ` +
         `REMOVE #result, #error, startedAt, finishedAt, claimToken, leaseExpiresAt, ${JOB_TABLE.ttlAttribute}`,
       ConditionExpression: "#status IN (:failed, :canceled)",
       ExpressionAttributeNames: { "#status": "status", "#result": "result", "#error": "error" },
@@ -139,19 +143,23 @@ export class DynamoJobStore implements JobStore {
   }
 
   async findDue(nowMs: number, limit: number): Promise<DueJob[]> {
-    const perShard = await Promise.all(
-      Array.from({ length: this.settings.sweepShards }, (_, shard) => this.findDueInShard(shard, nowMs, limit)),
-    );
-    return perShard.flat().sort((a, b) => a.sweepAt - b.sweepAt).slice(0, limit);
+    // One throttled shard must not stop the repair of the others.
+    const perShard = await Promise.allSettled(Array.from({ length: this.settings.sweepShards }, (_, shard) => this.findDueInShard(shard, nowMs, limit)));
+    const found = perShard.flatMap((result) => (result.status === "fulfilled" ? result.value : []));
+    if (found.length === 0) {
+      const failure = perShard.find((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failure) throw failure.reason;
+    }
+    return found.sort((a, b) => a.sweepAt - b.sweepAt).slice(0, limit);
   }
 
   async deferSweep(jobId: string, expected: { sweepAtMs: number; status: JobStatus }, sweepAtMs: number): Promise<void> {
     await this.update(jobId, {
-      UpdateExpression: "SET #sweepAt = :next",
+      UpdateExpression: "SET #sweepAt = :next, sweeps = if_not_exists(sweeps, :zero) + :one",
       // Two sweepers, or a sweeper and a worker, may act on the same job: only the first wins.
       ConditionExpression: "#sweepAt = :expected AND #status = :status",
       ExpressionAttributeNames: { "#sweepAt": JOB_TABLE.sweepIndex.rangeKey, "#status": "status" },
-      ExpressionAttributeValues: { ":expected": expected.sweepAtMs, ":status": expected.status, ":next": sweepAtMs },
+      ExpressionAttributeValues: { ":expected": expected.sweepAtMs, ":status": expected.status, ":next": sweepAtMs, ":zero": 0, ":one": 1 },
     });
   }
 
@@ -173,7 +181,7 @@ export class DynamoJobStore implements JobStore {
           }),
         );
       } catch (error) {
-        throw new StoreUnavailableError("Query", { cause: error });
+        throw storeError("Query", error);
       }
       for (const item of page.Items ?? []) {
         due.push({ jobId: String(item.jobId), sweepAt: Number(item[JOB_TABLE.sweepIndex.rangeKey]) });
@@ -207,23 +215,23 @@ export class DynamoJobStore implements JobStore {
     };
   }
 
-  /**
-   * An update fenced by a claim token: a failed condition means the claim is stale, unless the
-   * job already shows this very commit (an SDK retry of a write whose response was lost).
-   */
-  private async fenced(jobId: string, claimToken: string, status: JobStatus, input: UpdateInput): Promise<Job> {
+  /** An update fenced by a claim token: a failed condition means the claim is stale. */
+  private async fenced(jobId: string, input: UpdateInput): Promise<Job> {
     try {
       return await this.update(jobId, input);
     } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      const current = error.current ?? (await this.get(jobId));
-      if (current?.claimToken === claimToken && current.status === status) return current;
-      throw new StaleClaimError(jobId);
+      if (error instanceof ConditionFailedError) throw new StaleClaimError(jobId);
+      throw error;
     }
   }
 
-  /** One conditional `UpdateItem` returning the new job; `ConditionFailedError` carries the old one when DynamoDB returns it. */
+  /**
+   * One conditional `UpdateItem` stamped with a fresh `writeId`, returning the new job. A failed
+   * condition is our own write when the item carries our `writeId` (see the class comment);
+   * otherwise `ConditionFailedError` carries the job as it is.
+   */
   private async update(jobId: string, input: UpdateInput): Promise<Job> {
+    const writeId = randomUUID();
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
@@ -234,12 +242,18 @@ export class DynamoJobStore implements JobStore {
           // Every condition compares an attribute only a stored job has, so it also fails on a
           // missing item: no update ever creates one.
           ...input,
+          UpdateExpression: input.UpdateExpression.replace(/^SET /, "SET writeId = :writeId, "),
+          ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ":writeId": writeId },
         }),
       );
       return toJob(Attributes!);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(jobId, oldItem(error), { cause: error });
-      throw new StoreUnavailableError("UpdateItem", { cause: error });
+      if (!(error instanceof ConditionalCheckFailedException)) throw storeError("UpdateItem", error);
+      // Where DynamoDB returns the item that failed the condition, no second read is needed
+      // (dynalite returns none).
+      const current = oldItem(error) ?? (await this.get(jobId));
+      if (current?.writeId === writeId) return current;
+      throw new ConditionFailedError(jobId, current, { cause: error });
     }
   }
 
@@ -272,6 +286,7 @@ function oldItem(error: ConditionalCheckFailedException): Job | undefined {
   return error.Item ? toJob(unmarshall(error.Item)) : undefined;
 }
 
+/** A stored item as a job: the table-only attributes dropped. Items are only ever written by this class. */
 function toJob(item: Record<string, unknown>): Job {
   const job = { ...item };
   for (const attribute of STORAGE_ONLY) delete job[attribute];

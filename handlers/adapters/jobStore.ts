@@ -22,10 +22,11 @@ export interface DueJob {
  */
 export interface JobStore {
   /**
-   * Stores a new `QUEUED` job. Throws `JobAlreadyExistsError` when its id is taken (a reused
-   * `Idempotency-Key`); `existing` then carries the stored job.
+   * Stores a new `QUEUED` job and returns it as stored. Throws `JobAlreadyExistsError` when its
+   * id is taken by another request (a reused `Idempotency-Key`); `existing` then carries the
+   * stored job.
    */
-  create(job: Job): Promise<void>;
+  create(job: Job): Promise<Job>;
   /** Reads a job (strongly consistent), `undefined` when none has this id. */
   get(jobId: string): Promise<Job | undefined>;
   /**

@@ -53,8 +53,7 @@ export class JobService {
       if (!(error instanceof JobAlreadyExistsError)) throw error;
       const existing = error.existing ?? (await this.deps.store.get(job.jobId));
       if (!existing || existing.requestHash !== job.requestHash) throw new IdempotencyKeyConflictError(job.jobId);
-      // Our own put, retried by the SDK after a lost response, collides with itself: carry on.
-      if (existing.createdAt !== job.createdAt) return { job: existing, replayed: true };
+      return { job: existing, replayed: true };
     }
     this.deps.logger.info("job.transition", { jobId: job.jobId, type: job.type, from: null, to: JobStatus.QUEUED });
     await this.enqueueOrLeaveToSweeper(job.jobId, job.delaySeconds);

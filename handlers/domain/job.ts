@@ -45,6 +45,8 @@ export const ErrorCode = {
   JOB_ERROR: "JOB_ERROR",
   /** The stored job names a type this deployment does not know. */
   UNKNOWN_TYPE: "UNKNOWN_TYPE",
+  /** The job's result is not JSON or too large to store. */
+  RESULT_NOT_STORABLE: "RESULT_NOT_STORABLE",
 } as const;
 
 /** Why a job failed, as stored and as shown to clients. */
@@ -83,6 +85,10 @@ export interface Job extends JobView {
   idempotencyKey?: string;
   /** Hash of the canonical submission, to tell a replay from a key conflict. */
   requestHash?: string;
+  /** Id of the last write, to recognise one's own write when a retry of it fails its condition. */
+  writeId?: string;
+  /** Times the sweeper re-enqueued the job (its next look backs off with it). */
+  sweeps?: number;
 }
 
 /** The client's view of a stored job: protocol bookkeeping stripped. */
@@ -105,9 +111,13 @@ export function toJobView(job: Job): JobView {
   return view;
 }
 
+/** Whether the job is `IN_PROGRESS` under a lease that ran out before `nowMs` (its holder crashed, hung or stalled). */
+export function isLeaseExpired(job: Job, nowMs: number): boolean {
+  return job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) < nowMs;
+}
+
 /** Whether a claim by a worker at `nowMs` may take the job (the claim condition of SPEC §4). */
 export function isClaimable(job: Job, nowMs: number): boolean {
   if (job.attempts >= job.maxAttempts) return false;
-  if (job.status === JobStatus.QUEUED) return true;
-  return job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) < nowMs;
+  return job.status === JobStatus.QUEUED || isLeaseExpired(job, nowMs);
 }

@@ -1,6 +1,6 @@
 import type { JobStore } from "../adapters/jobStore";
 import type { JobQueue } from "../adapters/sqsJobQueue";
-import { JobStatus } from "../domain/job";
+import { isLeaseExpired, JobStatus } from "../domain/job";
 import { ConditionFailedError, StaleClaimError } from "../errors";
 import { describeError, type Logger } from "../log";
 
@@ -50,7 +50,7 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
     }
     const nowMs = now();
     const expected = { sweepAtMs, status: job.status };
-    if (job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) >= nowMs) {
+    if (job.status === JobStatus.IN_PROGRESS && !isLeaseExpired(job, nowMs)) {
       await store.deferSweep(jobId, expected, (job.leaseExpiresAt ?? nowMs) + 1);
       report.deferred++;
       return;
@@ -62,8 +62,10 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
       return;
     }
     // Move the entry first: of two sweepers only one enqueues, and a crash before the send
-    // leaves the job due again after the grace period.
-    await store.deferSweep(jobId, expected, nowMs + graceMs);
+    // leaves the job due again after the grace period. Each re-enqueue of the same job doubles
+    // that period (up to 32×), so a backlogged queue is not flooded with copies of messages it
+    // still holds.
+    await store.deferSweep(jobId, expected, nowMs + graceMs * 2 ** Math.min(job.sweeps ?? 0, 5));
     await queue.enqueue(jobId);
     logger.info("sweeper.requeued", { jobId, status: job.status, attempts: job.attempts });
     report.requeued++;

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import type { AttemptOutcome, JobStore } from "../adapters/jobStore";
 import { JobMessageSchema, type JobQueue } from "../adapters/sqsJobQueue";
 import { backoffSeconds, type BackoffSettings } from "../domain/backoff";
-import { JobStatus, isTerminal, type Job } from "../domain/job";
+import { ErrorCode, JobStatus, isLeaseExpired, isTerminal, type Job } from "../domain/job";
 import type { JobTypeRegistry } from "../domain/jobTypes";
 import { StaleClaimError, StoreUnavailableError } from "../errors";
 import { describeError, type Logger } from "../log";
@@ -41,7 +41,8 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   const random = deps.random ?? Math.random;
   const { store, queue, logger } = deps;
 
-  async function processRecord(record: SQSRecord, context: WorkerContext): Promise<RecordOutcome> {
+  /** `attempt` tells the caller, should this throw, whether this record holds a lease on its job. */
+  async function processRecord(record: SQSRecord, context: WorkerContext, attempt: { leaseExpiresAtMs?: number }): Promise<RecordOutcome> {
     const message = parseMessage(record.body);
     if (!message) {
       // Poison: leave it, so that SQS moves it to the DLQ after maxReceiveCount receives, and
@@ -55,17 +56,22 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     const claimToken = randomUUID();
     // The lease ends when this invocation must have ended: no other worker can take the job
     // while this one may still be running it.
-    const claim = await store.claim(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: startedMs + remainingMs });
-    if (!claim.claimed) return settleUnclaimed(message.jobId, claim.job, record);
+    attempt.leaseExpiresAtMs = startedMs + remainingMs;
+    const claim = await store.claim(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs });
+    if (!claim.claimed) {
+      attempt.leaseExpiresAtMs = undefined;
+      return settleUnclaimed(message.jobId, claim.job, record);
+    }
 
     const job = claim.job;
-    logger.info("job.transition", { jobId: job.jobId, type: job.type, from: JobStatus.QUEUED, to: JobStatus.IN_PROGRESS, attempt: job.attempts });
-    const typeTimeoutMs = (deps.jobTypes.get(job.type)?.timeoutSeconds ?? 0) * 1000;
-    const budgetMs = Math.min(typeTimeoutMs, remainingMs - deps.commitReserveMs);
-    const run = await runAttempt(job, deps.jobTypes, budgetMs);
+    // A later attempt may come from QUEUED (a retry) or from an expired lease (a takeover).
+    logger.info("job.transition", { jobId: job.jobId, type: job.type, ...(job.attempts === 1 && { from: JobStatus.QUEUED }), to: JobStatus.IN_PROGRESS, attempt: job.attempts });
+    const run = await runAttempt(job, deps.jobTypes, remainingMs - deps.commitReserveMs);
 
-    // The run is done: a throttled commit is worth retrying rather than running the job again.
-    const commit = (outcome: AttemptOutcome) => retryUnavailable(() => store.commit(job.jobId, claimToken, outcome, now()));
+    // The run is done: a throttled commit is worth retrying, while the lease lasts, rather than
+    // running the job again.
+    const commitDeadlineMs = attempt.leaseExpiresAtMs - 100;
+    const commit = (outcome: AttemptOutcome) => retryUnavailable(() => store.commit(job.jobId, claimToken, outcome, now()), commitDeadlineMs, now);
     try {
       if (run.ok) {
         await commit({ status: JobStatus.SUCCEEDED, result: run.result });
@@ -73,7 +79,10 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
         return "ack";
       }
       if (run.error.retryable && job.attempts < job.maxAttempts) {
-        const delaySeconds = backoffSeconds(job.attempts, deps.backoff, random());
+        let delaySeconds = backoffSeconds(job.attempts, deps.backoff, random());
+        // A run cut off at its timeout may not have stopped yet (a job type that ignores its
+        // signal): give it until the lease ends before another attempt can start.
+        if (run.error.code === ErrorCode.TIMED_OUT) delaySeconds = Math.max(delaySeconds, secondsUntil(attempt.leaseExpiresAtMs));
         await commit({ status: JobStatus.QUEUED, error: run.error, retryAtMs: now() + delaySeconds * 1000 });
         logTransition(job, JobStatus.QUEUED, { error: run.error.code, retryInSeconds: delaySeconds });
         await delayRedelivery(record, delaySeconds);
@@ -90,14 +99,17 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     }
   }
 
+  function secondsUntil(timeMs: number): number {
+    return Math.max(0, Math.ceil((timeMs - now()) / 1000));
+  }
+
   /** A message whose job could not be claimed: a duplicate, a finished or canceled job, a live lease, or a lease expired with no attempts left. */
   async function settleUnclaimed(jobId: string, job: Job | undefined, record: SQSRecord): Promise<RecordOutcome> {
     if (!job) {
       logger.warn("worker.job_not_found", { jobId, messageId: record.messageId });
       return "ack";
     }
-    const leaseExpired = job.status === JobStatus.IN_PROGRESS && (job.leaseExpiresAt ?? 0) < now();
-    if (leaseExpired && job.attempts >= job.maxAttempts && job.claimToken) {
+    if (isLeaseExpired(job, now()) && job.attempts >= job.maxAttempts && job.claimToken) {
       try {
         await store.failExpiredLease(jobId, job.claimToken, now());
         logTransition(job, JobStatus.FAILED, { error: "TIMED_OUT" });
@@ -126,13 +138,16 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   return async (event, context) => {
     const outcomes = await Promise.all(
       event.Records.map(async (record): Promise<RecordOutcome> => {
+        const attempt: { leaseExpiresAtMs?: number } = {};
         try {
-          return await processRecord(record, context);
+          return await processRecord(record, context, attempt);
         } catch (error) {
-          // DynamoDB or SQS failed past the SDK's retries: the message comes back after a
-          // backoff and the job's state decides what happens then.
+          // DynamoDB or SQS failed past the SDK's retries. The message comes back after a
+          // backoff; if this record claimed the job, not before its lease ends, so that the
+          // next delivery can take the job over instead of finding it held and dropping it.
           logger.error("worker.record_failed", { messageId: record.messageId, ...describeError(error) });
-          await delayRedelivery(record, backoffSeconds(receiveCount(record), deps.backoff, random()));
+          const backoff = backoffSeconds(receiveCount(record), deps.backoff, random());
+          await delayRedelivery(record, attempt.leaseExpiresAtMs === undefined ? backoff : Math.max(backoff, secondsUntil(attempt.leaseExpiresAtMs) + 1));
           return "redeliver";
         }
       }),
@@ -158,16 +173,17 @@ function receiveCount(record: SQSRecord): number {
 }
 
 /**
- * Calls `write` again, up to `tries` times in all with a short pause, while the store is
- * unavailable (throttled past the SDK's own retries); any other error ends it at once.
+ * Calls `write` again, with a growing pause, while the store is unavailable (throttled past the
+ * SDK's own retries) and `deadlineMs` has not come; any other error ends it at once.
  */
-async function retryUnavailable<T>(write: () => Promise<T>, tries = 3): Promise<T> {
+async function retryUnavailable<T>(write: () => Promise<T>, deadlineMs: number, now: () => number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || attempt >= tries) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      const pauseMs = Math.min(1_000, 100 * 2 ** (attempt - 1));
+      if (!(error instanceof StoreUnavailableError) || now() + pauseMs >= deadlineMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
 }

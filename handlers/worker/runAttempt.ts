@@ -7,13 +7,18 @@ export type RunResult = { ok: true; result: unknown } | { ok: false; error: JobE
 
 const MAX_ERROR_MESSAGE = 1_000;
 
+/** The largest result stored: DynamoDB items hold 400 KB, and the job's other fields need room. */
+const MAX_RESULT_BYTES = 350_000;
+
 /**
- * Runs a claimed job's type once, cut off after `budgetMs`: the run's signal aborts and the
- * attempt fails `TIMED_OUT` (retryable). The job type's own failures are classified here.
+ * Runs a claimed job's type once, cut off at the type's timeout or after `maxBudgetMs`, whichever
+ * comes first: the run's signal aborts and the attempt fails `TIMED_OUT` (retryable). The job
+ * type's own failures are classified here, and its result is made storable (plain JSON).
  */
-export async function runAttempt(job: Job, jobTypes: JobTypeRegistry, budgetMs: number): Promise<RunResult> {
+export async function runAttempt(job: Job, jobTypes: JobTypeRegistry, maxBudgetMs: number): Promise<RunResult> {
   const jobType = jobTypes.get(job.type);
   if (!jobType) return failure(ErrorCode.UNKNOWN_TYPE, `this deployment has no job type ${job.type}`, false);
+  const budgetMs = Math.min(jobType.timeoutSeconds * 1000, maxBudgetMs);
   // Stored payloads were validated on submit; parsing again gives the type its typed input and
   // refuses items written by anything else.
   const payload = v.safeParse(jobType.schema, job.payload);
@@ -29,12 +34,28 @@ export async function runAttempt(job: Job, jobTypes: JobTypeRegistry, budgetMs: 
   });
   const run = jobType
     .run(payload.output, { jobId: job.jobId, attempt: job.attempts, signal: controller.signal })
-    .then((result): RunResult => ({ ok: true, result }), (error: unknown): RunResult => classify(error));
+    .then((result): RunResult => storable(result), (error: unknown): RunResult => classify(error));
   try {
     return await Promise.race([run, timedOut]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The result as DynamoDB can store it: a JSON round trip (class instances, `undefined` and NaN
+ * become plain data) within {@link MAX_RESULT_BYTES}; otherwise a non-retryable failure, since
+ * running again would give the same result.
+ */
+function storable(result: unknown): RunResult {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result ?? null);
+  } catch (error) {
+    return failure(ErrorCode.RESULT_NOT_STORABLE, `the result is not JSON: ${error instanceof Error ? error.message : String(error)}`, false);
+  }
+  if (Buffer.byteLength(json) > MAX_RESULT_BYTES) return failure(ErrorCode.RESULT_NOT_STORABLE, `the result is over ${MAX_RESULT_BYTES} bytes`, false);
+  return { ok: true, result: JSON.parse(json) };
 }
 
 function classify(error: unknown): RunResult {

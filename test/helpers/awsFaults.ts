@@ -9,6 +9,8 @@ export const FaultKind = {
   lostResponse: "lostResponse",
   /** Fails the whole call, after the SDK would have given up retrying. */
   exhausted: "exhausted",
+  /** The request took effect, then the call failed for good (every retry's response lost). */
+  landedThenFailed: "landedThenFailed",
 } as const;
 export type FaultKind = (typeof FaultKind)[keyof typeof FaultKind];
 
@@ -45,7 +47,9 @@ export class AwsFaults {
     stack.add(
       (next: any, context: any) => async (args: any) => {
         this.maybeFail(operation(context), args.input, [FaultKind.exhausted]);
-        return next(args);
+        const result = await next(args);
+        this.maybeFail(operation(context), args.input, [FaultKind.landedThenFailed]);
+        return result;
       },
       { step: "initialize", name: "cloudqueueFaultsExhausted", priority: "high" },
     );
@@ -105,7 +109,7 @@ function operation(context: { commandName?: string }): string {
 
 function faultError(kind: FaultKind, op: string): Error {
   const error = new Error(`injected ${kind} fault on ${op}`) as Error & Record<string, unknown>;
-  if (kind === FaultKind.lostResponse) {
+  if (kind === FaultKind.lostResponse || kind === FaultKind.landedThenFailed) {
     error.name = "TimeoutError";
     error.$metadata = {};
   } else {

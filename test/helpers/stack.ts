@@ -131,14 +131,14 @@ export class TestStack {
    * Polls the queue and runs the worker until every job in `jobIds` is terminal (or `timeoutMs`
    * passes), as the event source mapping would.
    */
-  async runUntilTerminal(jobIds: string[], options: { timeoutMs?: number; context?: WorkerContext } = {}): Promise<Job[]> {
+  async runUntilTerminal(jobIds: string[], options: { timeoutMs?: number; remainingMs?: number } = {}): Promise<Job[]> {
     const worker = this.worker();
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     for (;;) {
       const jobs = await Promise.all(jobIds.map((jobId) => this.job(jobId)));
       if (jobs.every((job) => ["SUCCEEDED", "FAILED", "CANCELED"].includes(job.status))) return jobs;
       if (Date.now() > deadline) throw new Error(`jobs not terminal in time: ${jobs.map((job) => `${job.jobId}=${job.status}`).join(", ")}`);
-      const { messages } = await this.deliverOnce(worker, { waitSeconds: 0, context: options.context });
+      const { messages } = await this.deliverOnce(worker, { waitSeconds: 0, context: lambdaContext(options.remainingMs) });
       // Short polls: local-aws-sqs holds a long poll for its whole wait unless it fills the batch.
       if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }

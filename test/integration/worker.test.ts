@@ -154,7 +154,8 @@ describe("worker handler against DynamoDB and SQS emulators", function () {
     const slow = await TestStack.start({ jobTypes: createRegistry([...builtInJobTypes.values(), countingJobType(executions, { timeoutSeconds: 0.2, maxAttempts: 2 })]) });
     try {
       const jobId = await slow.submit(counted("always-slow", { holdMs: 10_000 }));
-      const [job] = await slow.runUntilTerminal([jobId]);
+      // Invocations of 2 s: a cut-off attempt is retried once its lease (the invocation) ended.
+      const [job] = await slow.runUntilTerminal([jobId], { remainingMs: 2_000 });
 
       expect(job).to.deep.include({ status: "FAILED", attempts: 2 });
       expect(job!.error).to.include({ code: "TIMED_OUT", retryable: true });

@@ -54,6 +54,21 @@ describe("reliability: faults injected through the AWS SDK middleware", function
     expect(verdict).to.include({ jobs: 150, terminal: 150, lost: 0, notExactlyOnce: 0, wrongResults: 0 });
   });
 
+  it("completes every job, committing each once, when writes land but the SDK gives up on them (claims, commits, puts, sweeps)", async () => {
+    cluster = await Cluster.start();
+    cluster.faults.rules = [
+      { operations: ["UpdateItem", "PutItem"], kind: FaultKind.landedThenFailed, rate: 0.1 },
+      { operations: ["SendMessage"], kind: FaultKind.exhausted, rate: 0.2 },
+    ];
+    const { accepted, refused } = await submitAll(cluster, 150, 10, (n) => ({ n, ...(n % 5 === 0 && { failTimes: 1 }) }));
+    const verdict = cluster.verdict(accepted, await cluster.waitTerminal([...accepted.keys()], 120_000));
+
+    report("writes land, then the SDK gives up", { ...verdict, refusedAfterClientRetries: refused, landedThenFailed: cluster.faults.total(FaultKind.landedThenFailed), sendFailures: cluster.faults.total(FaultKind.exhausted) });
+    expect(refused).to.equal(0);
+    expect(cluster.faults.total(FaultKind.landedThenFailed)).to.be.greaterThan(20);
+    expect(verdict).to.include({ jobs: 150, terminal: 150, lost: 0, notExactlyOnce: 0, wrongResults: 0 });
+  });
+
   it("reclaims jobs whose worker stalled past its lease after claiming, and rejects the stale late commits", async () => {
     const stalled = new Set<string>();
     let lateCommitsRejected = 0;
