@@ -105,11 +105,11 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   }
   logger.error("api.internal_error", { routeKey: event.routeKey, requestId: event.requestContext?.requestId, ...describeError(error) });
   if (error instanceof StoreUnavailableError) {
-    // DynamoDB throttled or unreachable past the SDK's retries: transient, and nothing was
-    // accepted, so the client should come back (with the same Idempotency-Key) a moment later.
-    const response = problem(503, ProblemType.unavailable, "Service Unavailable", "the job store is busy; retry in a moment with the same Idempotency-Key");
+    // DynamoDB throttled or unreachable past the SDK's retries: transient. A put may still have
+    // landed, so only a retry with the same Idempotency-Key is sure not to create a second job.
+    const response = problem(503, ProblemType.unavailable, "Service Unavailable", "the job store is busy; retry in a moment (with an Idempotency-Key, a retry never creates a second job)");
     response.headers["retry-after"] = "1";
     return response;
   }
-  return problem(500, ProblemType.internal, "Internal Server Error", "the request could not be completed; it is safe to retry with the same Idempotency-Key");
+  return problem(500, ProblemType.internal, "Internal Server Error", "the request could not be completed (with an Idempotency-Key, a retry never creates a second job)");
 }
