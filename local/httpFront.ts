@@ -34,6 +34,7 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const siteDir = options.siteDir ?? SITE_DIR;
   let inFlight = 0;
   let drained: (() => void) | undefined;
+  let closing = false;
 
   async function respond(request: IncomingMessage): Promise<FrontResponse> {
     const method = (request.method ?? "GET").toUpperCase();
@@ -76,7 +77,12 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
         options.logger.error("local.front_failed", describeError(error));
         return integrationFailure();
       })
-      .then((result) => write(response, request.method === "HEAD", result))
+      .then((result) => {
+        // Stopping: answer, then close the connection. Otherwise a busy keep-alive client keeps
+        // sending new jobs on it, and the drain (which waits for no request in flight) never ends.
+        if (closing) response.setHeader("connection", "close");
+        write(response, request.method === "HEAD", result);
+      })
       .finally(() => {
         inFlight--;
         if (inFlight === 0) drained?.();
@@ -88,6 +94,7 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   return {
     server,
     async close() {
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
