@@ -52,9 +52,12 @@ export const DEFAULTS = {
   backoff: { baseSeconds: 2, maxSeconds: 300 } satisfies BackoffSettings,
 } as const;
 
-/** The SQS visibility timeout that matches a worker timeout. */
-export function visibilityTimeoutSeconds(workerTimeoutSeconds: number, factor: number = DEFAULTS.visibilityTimeoutFactor): number {
-  return Math.min(43_200, Math.ceil(workerTimeoutSeconds * factor));
+/**
+ * The SQS visibility timeout that matches a worker timeout: `factor` × the timeout, plus the
+ * event source mapping's batching window, during which a received message waits in its buffer.
+ */
+export function visibilityTimeoutSeconds(workerTimeoutSeconds: number, factor: number = DEFAULTS.visibilityTimeoutFactor, batchingWindowSeconds = 0): number {
+  return Math.min(43_200, Math.ceil(workerTimeoutSeconds * factor + batchingWindowSeconds));
 }
 
 /** Settings of the job store, shared by every handler. */

@@ -62,7 +62,7 @@ export const CONFIG_KEYS = Object.keys(ConfigSchema.entries) as (keyof typeof Co
 
 /** The stack's validated configuration, with derived values. */
 export type CloudQueueConfig = v.InferOutput<typeof ConfigSchema> & {
-  /** Derived: `visibilityTimeoutFactor` × `workerTimeoutSeconds`. */
+  /** Derived: `visibilityTimeoutFactor` × `workerTimeoutSeconds` + `maxBatchingWindowSeconds`. */
   visibilityTimeoutSeconds: number;
   /** `alertEmail`, or undefined when none is configured. */
   alertEmailOrNone: string | undefined;
@@ -78,7 +78,7 @@ export function parseConfig(raw: Record<string, unknown>, jobTypes: JobTypeRegis
     throw new Error(`invalid cloudqueue config: ${parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "config"}: ${issue.message}`).join("; ")}`);
   }
   const config = parsed.output;
-  const visibility = visibilityTimeoutSeconds(config.workerTimeoutSeconds, config.visibilityTimeoutFactor);
+  const visibility = visibilityTimeoutSeconds(config.workerTimeoutSeconds, config.visibilityTimeoutFactor, config.maxBatchingWindowSeconds);
   const problems = combinationProblems(config, visibility, jobTypes);
   if (problems.length > 0) throw new Error(`invalid cloudqueue config: ${problems.join("; ")}`);
   return { ...config, visibilityTimeoutSeconds: visibility, alertEmailOrNone: config.alertEmail === "" ? undefined : config.alertEmail };

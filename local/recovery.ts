@@ -1,10 +1,8 @@
 import type { JobStore } from "../handlers/adapters/jobStore";
 import type { JobQueue } from "../handlers/adapters/sqsJobQueue";
 import { JobStatus } from "../handlers/domain/job";
+import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
 import { describeError, type Logger } from "../handlers/log";
-
-/** SQS's largest message delay. */
-const MAX_DELAY_SECONDS = 900;
 
 export interface RecoveryDeps {
   store: JobStore;

@@ -72,6 +72,10 @@ describe("infra/config", () => {
     }
   });
 
+  it("adds the batching window to the visibility timeout, a message's time in the mapping's buffer", () => {
+    expect(parseConfig({ workerTimeoutSeconds: 40, maxBatchingWindowSeconds: 30 }).visibilityTimeoutSeconds).to.equal(6 * 40 + 30);
+  });
+
   it("refuses batches over 10 without a batching window", () => {
     expect(() => parseConfig({ batchSize: 20 })).to.throw(/maxBatchingWindowSeconds of at least 1/);
     expect(parseConfig({ batchSize: 20, maxBatchingWindowSeconds: 1 }).batchSize).to.equal(20);
