@@ -1,0 +1,59 @@
+import { expect } from "chai";
+import { randomUUID } from "node:crypto";
+import type { AttemptOutcome } from "../../handlers/adapters/jobStore";
+import { canTransition, JobStatus, RETRYABLE_STATUSES, type Job } from "../../handlers/domain/job";
+import { TestStack } from "../helpers/stack";
+
+/**
+ * The store's conditional writes against the domain's lifecycle: from every state, every
+ * transition the store offers succeeds exactly when `canTransition` allows it.
+ */
+describe("job store conditions follow the domain's transitions", function () {
+  let stack: TestStack;
+  before(async () => (stack = await TestStack.start()));
+  after(async () => stack.close());
+
+  /** A stored job in `status`, claimed with token "t" where it went through a claim. */
+  async function jobIn(status: JobStatus): Promise<string> {
+    const jobId = randomUUID();
+    const now = new Date().toISOString();
+    const job: Job = { jobId, type: "text.transform", status: "QUEUED", payload: { text: "x" }, attempts: 0, maxAttempts: 3, delaySeconds: 0, createdAt: now, updatedAt: now };
+    await stack.store.create(job);
+    if (status === "CANCELED") await stack.store.cancel(jobId, Date.now());
+    if (status === "IN_PROGRESS" || status === "SUCCEEDED" || status === "FAILED") {
+      await stack.store.claim(jobId, { claimToken: "t", nowMs: Date.now(), leaseExpiresAtMs: Date.now() + 60_000 });
+    }
+    if (status === "SUCCEEDED") await stack.store.commit(jobId, "t", { status: "SUCCEEDED", result: {} }, Date.now());
+    if (status === "FAILED") await stack.store.commit(jobId, "t", { status: "FAILED", error: { code: "X", message: "x", retryable: false } }, Date.now());
+    expect((await stack.job(jobId)).status).to.equal(status);
+    return jobId;
+  }
+
+  const error = { code: "X", message: "x", retryable: true };
+  const transitions: [JobStatus, string, (jobId: string) => Promise<unknown>][] = [
+    ["IN_PROGRESS", "claim", async (jobId) => {
+      const claim = await stack.store.claim(jobId, { claimToken: randomUUID(), nowMs: Date.now(), leaseExpiresAtMs: Date.now() + 60_000 });
+      if (!claim.claimed) throw new Error("refused");
+    }],
+    ["SUCCEEDED", "commit SUCCEEDED", (jobId) => stack.store.commit(jobId, "t", { status: "SUCCEEDED", result: {} } as AttemptOutcome, Date.now())],
+    ["FAILED", "commit FAILED", (jobId) => stack.store.commit(jobId, "t", { status: "FAILED", error }, Date.now())],
+    ["QUEUED", "commit back to QUEUED", (jobId) => stack.store.commit(jobId, "t", { status: "QUEUED", error, retryAtMs: Date.now() }, Date.now())],
+    ["CANCELED", "cancel", (jobId) => stack.store.cancel(jobId, Date.now())],
+    ["QUEUED", "retry", (jobId) => stack.store.retry(jobId, Date.now())],
+  ];
+
+  for (const from of Object.values(JobStatus)) {
+    for (const [to, name, write] of transitions) {
+      // Two transitions lead to QUEUED: a worker's retryable failure (from IN_PROGRESS) and a
+      // client's explicit retry (from the RETRYABLE_STATUSES only).
+      const legal =
+        name === "retry" ? RETRYABLE_STATUSES.includes(from) : name === "commit back to QUEUED" ? from === "IN_PROGRESS" && canTransition(from, to) : canTransition(from, to);
+      it(`${name} from ${from}: ${legal ? "allowed" : "refused"}`, async () => {
+        const jobId = await jobIn(from);
+        const outcome = await write(jobId).then(() => "allowed", () => "refused");
+        expect(outcome).to.equal(legal ? "allowed" : "refused");
+        expect((await stack.job(jobId)).status).to.equal(legal ? to : from);
+      });
+    }
+  }
+});
