@@ -6,7 +6,12 @@ export interface RunContext {
   jobId: string;
   /** 1 for the first attempt. */
   attempt: number;
-  /** Aborted when the run is cut off (timeout); long-running job types should stop early. */
+  /**
+   * Aborted when the run is cut off at its timeout. A job type must stop when it aborts: the
+   * worker cannot kill a run, so one that ignores its signal keeps going after its attempt has
+   * been given up and may overlap the next attempt (which the worker holds back until the cut-off
+   * attempt's lease ends).
+   */
   signal: AbortSignal;
 }
 
