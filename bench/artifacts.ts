@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LOCAL_AWS } from "../local/emulators";
+import { awsEnvironmentFor } from "../local/emulators";
 import { apiEvent } from "../test/helpers/events";
 import { unpackArtifact } from "../test/infra/artifact";
 import { named, runProgram, siteFixture } from "../test/infra/program";
@@ -62,11 +62,7 @@ export async function measureArtifacts(emulators: { dynamoEndpoint: string; sqsE
       ...declared.inputs.environment.variables,
       CLOUDQUEUE_TABLE_NAME: emulators.tableName,
       CLOUDQUEUE_QUEUE_URL: emulators.queueUrl,
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-      AWS_REGION: LOCAL_AWS.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      ...awsEnvironmentFor(emulators),
       NODE_OPTIONS: "",
     };
     const time = (mode: string) => {

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import { DynamoJobStore } from "../handlers/adapters/dynamoJobStore";
 import { DEFAULTS } from "../handlers/settings";
-import { LOCAL_AWS, startEmulators } from "../local/emulators";
+import { awsEnvironmentFor, startEmulators } from "../local/emulators";
 
 /**
  * The emulators' own ceiling, in a fresh process as the local stack runs them (same process as
@@ -36,11 +36,7 @@ async function rate(call: () => Promise<unknown>): Promise<number> {
 async function main(): Promise<void> {
   const emulators = await startEmulators({ tableName: "ceiling" });
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_REGION: LOCAL_AWS.region,
-    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    ...awsEnvironmentFor(emulators),
   });
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({});

@@ -9,6 +9,20 @@ import { deadLetterQueueAttributes, DEFAULT_QUEUE_PAIR, jobQueueAttributes, jobT
 /** Region and credentials the emulators accept (they check neither). */
 export const LOCAL_AWS = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } } as const;
 
+/**
+ * The standard AWS variables that point an SDK client (or the AWS CLI) at the emulators: what a
+ * deployed function's environment holds on AWS, here aimed at this machine.
+ */
+export function awsEnvironmentFor(endpoints: Pick<Emulators, "dynamoEndpoint" | "sqsEndpoint">): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  };
+}
+
 export interface EmulatorOptions extends Partial<QueuePairSettings> {
   /** LevelDB folder for DynamoDB's data; in memory when absent. */
   dataDir?: string;

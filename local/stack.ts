@@ -7,7 +7,7 @@ import type { ApiHandler } from "../handlers/api/handler";
 import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../handlers/lambda";
 import { consoleLogger, type Logger } from "../handlers/log";
 import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
-import { LOCAL_AWS, startEmulators, type Emulators } from "./emulators";
+import { awsEnvironmentFor, startEmulators, type Emulators } from "./emulators";
 import { DataDirError, lockDataDir, type DataDirLock } from "./dataDir";
 import { createHttpFront, type HttpFront } from "./httpFront";
 import type { LocalStackOptions } from "./options";
@@ -142,11 +142,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
  */
 function configureLambdaEnvironment(emulators: Emulators): void {
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_REGION: LOCAL_AWS.region,
-    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    ...awsEnvironmentFor(emulators),
     // Never look for instance credentials, which would stall the first call off EC2.
     AWS_EC2_METADATA_DISABLED: "true",
     [ENV.tableName]: emulators.tableName,

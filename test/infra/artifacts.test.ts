@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { ENV } from "../../handlers/settings";
-import { LOCAL_AWS, startEmulators, type Emulators } from "../../local/emulators";
+import { awsEnvironmentFor, startEmulators, type Emulators } from "../../local/emulators";
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext, type ApiRequest } from "../helpers/events";
 import { loadHandler, unpackArtifact, type UnpackedArtifact } from "./artifact";
@@ -59,11 +59,7 @@ describe("infra: the code each CallbackFunction would upload", function () {
       [ENV.queueUrl]: emulators.queueUrl,
       // So a job left QUEUED is due for repair at once, not after two minutes.
       [ENV.sweepGraceSeconds]: "1",
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-      AWS_REGION: LOCAL_AWS.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      ...awsEnvironmentFor(emulators),
     };
   }
 

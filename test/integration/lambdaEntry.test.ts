@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../../handlers/lambda";
-import { startEmulators, type Emulators } from "../../local/emulators";
+import { awsEnvironmentFor, startEmulators, type Emulators } from "../../local/emulators";
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext } from "../helpers/events";
 
@@ -11,11 +11,7 @@ describe("Lambda entry factories, configured only by environment variables", fun
   before(async () => {
     emulators = await startEmulators({ tableName: `entry-${Date.now()}` });
     Object.assign(process.env, {
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+      ...awsEnvironmentFor(emulators),
       CLOUDQUEUE_TABLE_NAME: emulators.tableName,
       CLOUDQUEUE_QUEUE_URL: emulators.queueUrl,
     });
