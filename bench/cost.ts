@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { load } from "js-yaml";
 import * as v from "valibot";
 import { parseConfig } from "../infra/config";
-import { FLOOR_CALLS_PER_JOB, monthlyCost, type CallsPerJob, type CostInputs } from "./costModel";
+import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, type CallsPerJob, type CostInputs } from "./costModel";
 import { PRICES } from "./prices";
 
 /**
@@ -39,14 +39,7 @@ const inputs: CostInputs = {
   logRetentionDays: config.logRetentionDays,
   sweepShards: config.sweepShards,
   alertEmail: config.alertEmailOrNone !== undefined,
-  apiBilledMs: 15,
-  workerBilledMsPerBatch: 30,
-  workerBilledMsPerRecord: 15,
-  sweeperBilledMs: 60,
-  itemBytes: 900,
-  logBytesPerInvocation: 350,
-  logBytesPerJob: 600,
-  batchFill: 0.5,
+  ...ASSUMPTIONS,
   pageViewsPerMonth: Number(values["page-views"]),
 };
 

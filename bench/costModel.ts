@@ -49,6 +49,18 @@ export interface CostInputs {
   pageViewsPerMonth: number;
 }
 
+/** The assumptions the cost model makes where nothing here measures AWS itself; printed with every estimate. */
+export const ASSUMPTIONS = {
+  apiBilledMs: 15,
+  workerBilledMsPerBatch: 30,
+  workerBilledMsPerRecord: 15,
+  sweeperBilledMs: 60,
+  itemBytes: 900,
+  logBytesPerInvocation: 350,
+  logBytesPerJob: 600,
+  batchFill: 0.5,
+} as const satisfies Partial<CostInputs>;
+
 export interface CostLine {
   service: string;
   usage: string;

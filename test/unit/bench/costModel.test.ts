@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { FLOOR_CALLS_PER_JOB, monthlyCost, type CostInputs } from "../../../bench/costModel";
+import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, type CostInputs } from "../../../bench/costModel";
 
 const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): CostInputs => ({
   jobsPerMonth,
@@ -12,14 +12,7 @@ const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): Cost
   logRetentionDays: 14,
   sweepShards: 4,
   alertEmail: false,
-  apiBilledMs: 15,
-  workerBilledMsPerBatch: 30,
-  workerBilledMsPerRecord: 15,
-  sweeperBilledMs: 60,
-  itemBytes: 900,
-  logBytesPerInvocation: 350,
-  logBytesPerJob: 600,
-  batchFill: 0.5,
+  ...ASSUMPTIONS,
   pageViewsPerMonth: 0,
   ...overrides,
 });
