@@ -153,13 +153,13 @@ export class DynamoJobStore implements JobStore {
     return found.sort((a, b) => a.sweepAt - b.sweepAt).slice(0, limit);
   }
 
-  async deferSweep(jobId: string, expected: { sweepAtMs: number; status: JobStatus }, sweepAtMs: number): Promise<void> {
+  async deferSweep(jobId: string, expected: { sweepAtMs: number; status: JobStatus }, sweepAtMs: number, requeues: -1 | 0 | 1 = 0): Promise<void> {
     await this.update(jobId, {
-      UpdateExpression: "SET #sweepAt = :next, sweeps = if_not_exists(sweeps, :zero) + :one",
+      UpdateExpression: "SET #sweepAt = :next, sweeps = if_not_exists(sweeps, :zero) + :requeues",
       // Two sweepers, or a sweeper and a worker, may act on the same job: only the first wins.
       ConditionExpression: "#sweepAt = :expected AND #status = :status",
       ExpressionAttributeNames: { "#sweepAt": JOB_TABLE.sweepIndex.rangeKey, "#status": "status" },
-      ExpressionAttributeValues: { ":expected": expected.sweepAtMs, ":status": expected.status, ":next": sweepAtMs, ":zero": 0, ":one": 1 },
+      ExpressionAttributeValues: { ":expected": expected.sweepAtMs, ":status": expected.status, ":next": sweepAtMs, ":zero": 0, ":requeues": requeues },
     });
   }
 

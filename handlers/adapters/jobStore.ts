@@ -48,8 +48,9 @@ export interface JobStore {
   /** Active jobs whose `sweepAt` has passed, from every shard of the sweep index. */
   findDue(nowMs: number, limit: number): Promise<DueJob[]>;
   /**
-   * Moves a job's `sweepAt` to `sweepAtMs` if it is still `expected`; throws `ConditionFailedError`
-   * when another sweeper or a worker changed the job first.
+   * Moves a job's `sweepAt` to `sweepAtMs` if it is still `expected`, adding `requeues` to its
+   * count of sweeper re-enqueues (`sweeps`); throws `ConditionFailedError` when another sweeper
+   * or a worker changed the job first.
    */
-  deferSweep(jobId: string, expected: { sweepAtMs: number; status: JobStatus }, sweepAtMs: number): Promise<void>;
+  deferSweep(jobId: string, expected: { sweepAtMs: number; status: JobStatus }, sweepAtMs: number, requeues?: -1 | 0 | 1): Promise<void>;
 }

@@ -62,11 +62,18 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
       return;
     }
     // Move the entry first: of two sweepers only one enqueues, and a crash before the send
-    // leaves the job due again after the grace period. Each re-enqueue of the same job doubles
-    // that period (up to 32×), so a backlogged queue is not flooded with copies of messages it
-    // still holds.
-    await store.deferSweep(jobId, expected, nowMs + graceMs * 2 ** Math.min(job.sweeps ?? 0, 5));
-    await queue.enqueue(jobId);
+    // leaves the job due again after the grace period. Each message the sweeper did send for
+    // the job doubles that period (up to 32×), so a backlogged queue is not flooded with copies
+    // of messages it still holds.
+    const nextSweepAtMs = nowMs + graceMs * 2 ** Math.min(job.sweeps ?? 0, 5);
+    await store.deferSweep(jobId, expected, nextSweepAtMs, 1);
+    try {
+      await queue.enqueue(jobId);
+    } catch (error) {
+      // The message never left: look again after the plain grace period, not the backed-off one.
+      await store.deferSweep(jobId, { sweepAtMs: nextSweepAtMs, status: job.status }, nowMs + graceMs, -1).catch(() => undefined);
+      throw error;
+    }
     logger.info("sweeper.requeued", { jobId, status: job.status, attempts: job.attempts });
     report.requeued++;
   }

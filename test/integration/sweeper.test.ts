@@ -126,6 +126,21 @@ describe("sweeper handler against DynamoDB and SQS emulators", function () {
     expect(finished).to.include({ status: "SUCCEEDED" });
   });
 
+  it("backs off each further re-enqueue of the same job, so a backlogged queue is not flooded", async () => {
+    sendFails = true;
+    await stack.submit(counted("backlogged"));
+    stack.sweeperClockOffsetMs = 31_000;
+    expect(await stack.sweeper()).to.include({ requeued: 1 }); // next look: grace (30 s) later
+    await stack.purge(); // as if the message sat in a backlog the worker has not reached
+    stack.sweeperClockOffsetMs = 62_000;
+    expect(await stack.sweeper()).to.include({ requeued: 1 }); // next look: 2 × grace later
+    await stack.purge();
+    stack.sweeperClockOffsetMs = 100_000;
+    expect(await stack.sweeper()).to.include({ requeued: 0 });
+    stack.sweeperClockOffsetMs = 123_000;
+    expect(await stack.sweeper()).to.include({ requeued: 1 });
+  });
+
   it("does not enqueue a delayed job before its delay and grace have passed", async () => {
     sendFails = true;
     await stack.request({ method: "POST", path: "/jobs", body: { ...counted("delayed"), delaySeconds: 600 } });
