@@ -14,11 +14,17 @@ import { awsEnvironmentFor, startEmulators } from "../local/emulators";
  * Prints one JSON line.
  */
 const CONCURRENCY = Number(process.env.CEILING_CONCURRENCY ?? 32);
-const SECONDS = Number(process.env.CEILING_SECONDS ?? 4);
+const SECONDS = Number(process.env.CEILING_SECONDS ?? 3);
 
+/** The best of three runs of {@link measure}: a ceiling is what the emulators can do, noise aside. */
 async function rate(call: () => Promise<unknown>): Promise<number> {
   // Warm up: connections, code paths.
   for (let index = 0; index < 50; index++) await call();
+  const runs = [await measure(call), await measure(call), await measure(call)];
+  return Math.max(...runs);
+}
+
+async function measure(call: () => Promise<unknown>): Promise<number> {
   let done = 0;
   const deadline = Date.now() + SECONDS * 1000;
   const started = Date.now();
