@@ -392,7 +392,17 @@ end_idle:
        job[wj[w]].st = IN_PROGRESS; job[wj[w]].att++; job[wj[w]].tok = wt[w]; job[wj[w]].lease = CLAIM_WRITES_LEASE;
        if :: CLAIM_WRITES_LEASE -> live[wj[w]] = live[wj[w]] | BIT(wt[w]) :: else -> skip fi;
        satt = job[wj[w]].att;
-       printf("MSC: W%d claim(job%d) -> IN_PROGRESS, token %d, attempt %d\n", w, wj[w], wt[w], satt)
+       printf("MSC: W%d claim(job%d) -> IN_PROGRESS, token %d, attempt %d\n", w, wj[w], wt[w], satt);
+       if
+       :: faults < MAXFAULTS -> faults++;
+          /* The write lands but the SDK gives up (StoreUnavailableError): the worker never learns
+             its token, reports the record failed, and the claim's lease is nobody's. */
+          printf("MSC: W%d's claim landed, but the SDK gave up on it\n", w);
+          wt[w] = 0;
+          finish(REDELIVER);
+          goto end_idle
+       :: true -> skip
+       fi
     :: else ->
        /* ReturnValuesOnConditionCheckFailure: ALL_OLD, the job as the condition saw it */
        printf("MSC: W%d claim(job%d) refused: ", w, wj[w]); printStatus(job[wj[w]].st);
@@ -446,7 +456,13 @@ attempt:
        :: else ->
           becomeTerminal(wj[w], to);
           MAY_CRASH;
-          finish(ACK)
+          if
+          :: faults < MAXFAULTS -> faults++;
+             /* The commit landed but the SDK gave up: the record is reported failed and comes back */
+             printf("MSC: W%d's commit landed, but the SDK gave up on it\n", w);
+             finish(REDELIVER)
+          :: true -> finish(ACK)
+          fi
        fi
     :: else ->
        /* StaleClaimError: a newer attempt owns the job (a crash here is the crash after the
