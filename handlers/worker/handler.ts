@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import * as v from "valibot";
-import type { AttemptOutcome, JobStore } from "../adapters/jobStore";
+import type { AttemptOutcome, ClaimResult, JobStore } from "../adapters/jobStore";
 import { JobMessageSchema, type JobQueue } from "../adapters/sqsJobQueue";
 import { backoffSeconds, type BackoffSettings } from "../domain/backoff";
 import { ErrorCode, JobStatus, isLeaseExpired, isTerminal, type Job } from "../domain/job";
@@ -57,7 +57,7 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     // The lease ends when this invocation must have ended: no other worker can take the job
     // while this one may still be running it.
     attempt.leaseExpiresAtMs = startedMs + remainingMs;
-    const claim = await store.claim(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs });
+    const claim = await claimOrRecognise(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs });
     if (!claim.claimed) {
       attempt.leaseExpiresAtMs = undefined;
       return settleUnclaimed(message.jobId, claim.job, record);
@@ -71,7 +71,18 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     // The run is done: a throttled commit is worth retrying, while the lease lasts, rather than
     // running the job again.
     const commitDeadlineMs = attempt.leaseExpiresAtMs - 100;
-    const commit = (outcome: AttemptOutcome) => retryUnavailable(() => store.commit(job.jobId, claimToken, outcome, now()), commitDeadlineMs, now);
+    const commit = async (outcome: AttemptOutcome) => {
+      let uncertain = false;
+      try {
+        await retryUnavailable(() => store.commit(job.jobId, claimToken, outcome, now()), commitDeadlineMs, now, () => (uncertain = true));
+      } catch (error) {
+        // A try that failed may still have landed; the next one then finds the job already
+        // committed. Our claim token on the job, in the state we wrote, says it was ours.
+        if (!(error instanceof StaleClaimError) || !uncertain) throw error;
+        const current = await store.get(job.jobId);
+        if (current?.claimToken !== claimToken || current.status !== outcome.status) throw error;
+      }
+    };
     try {
       if (run.ok) {
         await commit({ status: JobStatus.SUCCEEDED, result: run.result });
@@ -96,6 +107,22 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
       // This attempt outlived its lease and another claim took the job: the newer attempt owns it.
       logger.warn("worker.stale_commit_rejected", { jobId: job.jobId, attempt: job.attempts });
       return "ack";
+    }
+  }
+
+  /**
+   * Claims the job; when the store gives up on the claim (throttled, or the response lost past
+   * the SDK's retries), reads the job to see whether the claim landed after all, so that a claim
+   * nobody saw land does not cost the job an attempt.
+   */
+  async function claimOrRecognise(jobId: string, claim: { claimToken: string; nowMs: number; leaseExpiresAtMs: number }): Promise<ClaimResult> {
+    try {
+      return await store.claim(jobId, claim);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      const current = await store.get(jobId);
+      if (current?.status === JobStatus.IN_PROGRESS && current.claimToken === claim.claimToken) return { claimed: true, job: current };
+      throw error;
     }
   }
 
@@ -176,12 +203,13 @@ function receiveCount(record: SQSRecord): number {
  * Calls `write` again, with a growing pause, while the store is unavailable (throttled past the
  * SDK's own retries) and `deadlineMs` has not come; any other error ends it at once.
  */
-async function retryUnavailable<T>(write: () => Promise<T>, deadlineMs: number, now: () => number): Promise<T> {
+async function retryUnavailable<T>(write: () => Promise<T>, deadlineMs: number, now: () => number, onUnavailable: () => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (error) {
       const pauseMs = Math.min(1_000, 100 * 2 ** (attempt - 1));
+      if (error instanceof StoreUnavailableError) onUnavailable();
       if (!(error instanceof StoreUnavailableError) || now() + pauseMs >= deadlineMs) throw error;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }

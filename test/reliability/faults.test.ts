@@ -67,6 +67,8 @@ describe("reliability: faults injected through the AWS SDK middleware", function
     expect(refused).to.equal(0);
     expect(cluster.faults.total(FaultKind.landedThenFailed)).to.be.greaterThan(20);
     expect(verdict).to.include({ jobs: 150, terminal: 150, lost: 0, notExactlyOnce: 0, wrongResults: 0 });
+    // 30 jobs fail once then succeed: 180 runs, none lost to a claim nobody saw land, none repeated.
+    expect(verdict.executions).to.equal(180);
   });
 
   it("reclaims jobs whose worker stalled past its lease after claiming, and rejects the stale late commits", async () => {
