@@ -57,7 +57,7 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     // The lease ends when this invocation must have ended: no other worker can take the job
     // while this one may still be running it.
     attempt.leaseExpiresAtMs = startedMs + remainingMs;
-    const claim = await claimOrRecognise(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs });
+    const claim = await claimOrRecognise(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs }, attempt);
     if (!claim.claimed) {
       attempt.leaseExpiresAtMs = undefined;
       return settleUnclaimed(message.jobId, claim.job, record);
@@ -113,15 +113,18 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   /**
    * Claims the job; when the store gives up on the claim (throttled, or the response lost past
    * the SDK's retries), reads the job to see whether the claim landed after all, so that a claim
-   * nobody saw land does not cost the job an attempt.
+   * nobody saw land does not cost the job an attempt. When the read shows it did not land, the
+   * record holds no lease (`attempt.leaseExpiresAtMs` cleared) and may come back soon.
    */
-  async function claimOrRecognise(jobId: string, claim: { claimToken: string; nowMs: number; leaseExpiresAtMs: number }): Promise<ClaimResult> {
+  async function claimOrRecognise(jobId: string, claim: { claimToken: string; nowMs: number; leaseExpiresAtMs: number }, attempt: { leaseExpiresAtMs?: number }): Promise<ClaimResult> {
     try {
       return await store.claim(jobId, claim);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       const current = await store.get(jobId);
       if (current?.status === JobStatus.IN_PROGRESS && current.claimToken === claim.claimToken) return { claimed: true, job: current };
+      // The SDK sends its tries one after another: once it gave up, none can still land.
+      attempt.leaseExpiresAtMs = undefined;
       throw error;
     }
   }
