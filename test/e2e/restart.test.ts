@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { SpawnedStack, type TransitionLine } from "./helpers/localStack";
+import { waitFor } from "../helpers/waitFor";
 
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELED"];
 
@@ -22,16 +23,6 @@ async function read(apiUrl: string, jobId: string): Promise<JobBody> {
   const response = await fetch(`${apiUrl}/jobs/${jobId}`);
   expect(response.status).to.equal(200);
   return (await response.json()) as JobBody;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { SpawnedStack, type TransitionLine } from "../e2e/helpers/localStack";
 import { readJob, submitCarefully, type JobSubmission, type SubmissionOutcome } from "./carefulClient";
 import { mapLimit, report } from "./cluster";
+import { waitFor } from "../helpers/waitFor";
 
 const JOBS = 500;
 const CLIENTS = 20;
@@ -42,16 +43,6 @@ function expectedResult(job: JobSubmission, attempts: number): unknown {
   }
   if (job.type === "hash.digest") return { algorithm: payload.algorithm, hex: createHash(payload.algorithm).update(payload.text, "utf8").digest("hex") };
   return { attempt: attempts, sleptMs: payload.sleepMs };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /**
@@ -94,7 +85,7 @@ describe("reliability: npm start stopped and restarted mid-load", function () {
       }
     });
 
-    await waitFor("the Ctrl-C", async () => (stopping ? true : undefined), 60_000);
+    await waitFor("the Ctrl-C", async () => (stopping ? true : undefined), 60_000, 250);
     expect(await stopping, "exit code after Ctrl-C").to.equal(0);
     expect(first.lines.join("\n")).to.contain("CloudQueue stopped.");
     const second = await SpawnedStack.start({ dataDir: first.dataDir });
@@ -114,6 +105,7 @@ describe("reliability: npm start stopped and restarted mid-load", function () {
         return read.every((job) => job && TERMINAL.includes(job.status)) ? read.map((job) => job!) : undefined;
       },
       60_000,
+      250,
     );
     expect(await second.stop("SIGINT"), "exit code of the second run").to.equal(0);
 
