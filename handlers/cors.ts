@@ -10,8 +10,12 @@ export const CORS_RULES = {
   allowMethods: [...new Set(routes.map((route) => route.method))],
   /** `Idempotency-Key` is the one non-simple request header clients send besides `Content-Type`. */
   allowHeaders: ["content-type", "idempotency-key"],
-  /** A `POST /jobs` answer names the new job in `Location`; a replay says so in `Idempotent-Replayed`. */
-  exposeHeaders: ["location", "idempotent-replayed"],
+  /**
+   * Response headers a browser script may read besides the CORS-safelisted ones: a `POST /jobs`
+   * answer names the new job in `Location`, a replay says so in `Idempotent-Replayed`, a 503
+   * says when to try again in `Retry-After`, and a 405 lists the methods in `Allow`.
+   */
+  exposeHeaders: ["location", "retry-after", "idempotent-replayed", "allow"],
   /** How long a browser may cache a preflight answer. @default 3600 */
   maxAgeSeconds: 3600,
 } as const;

@@ -31,23 +31,53 @@ export interface RouteMatch {
  * exactly, `{name}` one non-empty segment. `undefined` when nothing matches.
  */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  return routes.filter((route) => route.method === method.toUpperCase()).map((route) => matchPath(route, path)).find((match) => match !== undefined);
+}
+
+/**
+ * What the API answers for a method and path: a route, a known path asked with a method it does
+ * not take (405, with the methods it does take for `Allow`), or nothing (404). The `$default`
+ * route sends every request no route key matched to the api function, which answers with this.
+ */
+export type RouteResolution = { kind: "route"; match: RouteMatch } | { kind: "methodNotAllowed"; allow: string[] } | { kind: "notFound" };
+
+export function resolveRoute(method: string, path: string): RouteResolution {
+  const match = matchRoute(method, path);
+  if (match) return { kind: "route", match };
+  const allow = routes.filter((route) => matchPath(route, path) !== undefined).map((route) => route.method);
+  return allow.length > 0 ? { kind: "methodNotAllowed", allow } : { kind: "notFound" };
+}
+
+/** API Gateway's catch-all route key: requests no other route matched. */
+export const DEFAULT_ROUTE_KEY = "$default";
+
+/**
+ * The first path segments of the routes (`/jobs`, `/job-types`): under them a path belongs to the
+ * API wherever the API shares an origin with the site (the site's distribution, the local front).
+ */
+export function apiPathPrefixes(): string[] {
+  return [...new Set(routes.map((route) => `/${route.path.split("/")[1]}`))].sort();
+}
+
+/** Whether a path is one of {@link apiPathPrefixes} or under one. */
+export function isApiPath(path: string): boolean {
+  return apiPathPrefixes().some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+function matchPath(route: Route, path: string): RouteMatch | undefined {
   const segments = path.split("/");
-  for (const route of routes) {
-    if (route.method !== method.toUpperCase()) continue;
-    const pattern = route.path.split("/");
-    if (pattern.length !== segments.length) continue;
-    const pathParameters: Record<string, string> = {};
-    const matches = pattern.every((part, index) => {
-      const segment = segments[index]!;
-      const parameter = /^\{(\w+)\}$/.exec(part);
-      if (!parameter) return part === segment;
-      if (segment === "") return false;
-      pathParameters[parameter[1]!] = safeDecode(segment);
-      return true;
-    });
-    if (matches) return { route, routeKey: routeKey(route), pathParameters };
-  }
-  return undefined;
+  const pattern = route.path.split("/");
+  if (pattern.length !== segments.length) return undefined;
+  const pathParameters: Record<string, string> = {};
+  const matches = pattern.every((part, index) => {
+    const segment = segments[index]!;
+    const parameter = /^\{(\w+)\}$/.exec(part);
+    if (!parameter) return part === segment;
+    if (segment === "") return false;
+    pathParameters[parameter[1]!] = safeDecode(segment);
+    return true;
+  });
+  return matches ? { route, routeKey: routeKey(route), pathParameters } : undefined;
 }
 
 function safeDecode(segment: string): string {

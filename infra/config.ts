@@ -55,6 +55,11 @@ const ConfigSchema = v.object({
   monthlyBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(1)), () => INFRA_DEFAULTS.monthlyBudgetUsd),
   pointInTimeRecovery: v.optional(v.boolean(), () => INFRA_DEFAULTS.pointInTimeRecovery),
   deletionProtection: v.optional(v.boolean(), () => INFRA_DEFAULTS.deletionProtection),
+  siteDomain: v.optional(v.union([v.literal(""), v.pipe(v.string(), v.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lower-case DNS name such as queue.example.com"))]), () => ""),
+  siteCertificateArn: v.optional(
+    v.union([v.literal(""), v.pipe(v.string(), v.regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, "an ACM certificate ARN in us-east-1 (CloudFront takes certificates from there only)"))]),
+    () => "",
+  ),
 });
 
 /** Every config key a stack may set. */
@@ -66,6 +71,8 @@ export type CloudQueueConfig = v.InferOutput<typeof ConfigSchema> & {
   visibilityTimeoutSeconds: number;
   /** `alertEmail`, or undefined when none is configured. */
   alertEmailOrNone: string | undefined;
+  /** `siteDomain` with its certificate, or undefined for the distribution's own domain. */
+  siteDomainOrNone: { name: string; certificateArn: string } | undefined;
 };
 
 /**
@@ -81,7 +88,12 @@ export function parseConfig(raw: Record<string, unknown>, jobTypes: JobTypeRegis
   const visibility = visibilityTimeoutSeconds(config.workerTimeoutSeconds, config.visibilityTimeoutFactor, config.maxBatchingWindowSeconds);
   const problems = combinationProblems(config, visibility, jobTypes);
   if (problems.length > 0) throw new Error(`invalid cloudqueue config: ${problems.join("; ")}`);
-  return { ...config, visibilityTimeoutSeconds: visibility, alertEmailOrNone: config.alertEmail === "" ? undefined : config.alertEmail };
+  return {
+    ...config,
+    visibilityTimeoutSeconds: visibility,
+    alertEmailOrNone: config.alertEmail === "" ? undefined : config.alertEmail,
+    siteDomainOrNone: config.siteDomain === "" ? undefined : { name: config.siteDomain, certificateArn: config.siteCertificateArn },
+  };
 }
 
 function combinationProblems(config: v.InferOutput<typeof ConfigSchema>, visibility: number, jobTypes: JobTypeRegistry): string[] {
@@ -109,6 +121,8 @@ function combinationProblems(config: v.InferOutput<typeof ConfigSchema>, visibil
   // Lambda refuses SQS batches over 10 records without a batching window.
   if (config.batchSize > 10 && config.maxBatchingWindowSeconds < 1) problems.push("batchSize over 10 needs maxBatchingWindowSeconds of at least 1");
   if (config.maxConcurrency < 2) problems.push("maxConcurrency must be at least 2 (Lambda's minimum)");
+  // A custom domain needs its certificate, and a certificate is only used for a domain.
+  if ((config.siteDomain === "") !== (config.siteCertificateArn === "")) problems.push("siteDomain and siteCertificateArn are set together, or neither");
   return problems;
 }
 

@@ -16,6 +16,9 @@ export interface JobFunctionsArgs {
 /** The sweeper's schedule: every `DEFAULTS.sweepIntervalSeconds` (one minute). */
 export const SWEEP_SCHEDULE = `rate(${Math.max(1, Math.round(DEFAULTS.sweepIntervalSeconds / 60))} minute${DEFAULTS.sweepIntervalSeconds >= 120 ? "s" : ""})`;
 
+/** Oldest sweep event Lambda still runs (its minimum, 60 s): one schedule interval. */
+export const SWEEP_MAX_EVENT_AGE_SECONDS = 60;
+
 /**
  * The three Lambdas (api, worker, sweeper), the worker's SQS event source mapping and the
  * sweeper's schedule. Each callback factory only calls a `handlers/lambda.ts` factory: the
@@ -30,6 +33,7 @@ export class JobFunctions extends pulumi.ComponentResource {
   public readonly sweepRule: aws.cloudwatch.EventRule;
   public readonly sweepTarget: aws.cloudwatch.EventTarget;
   public readonly sweepPermission: aws.lambda.Permission;
+  public readonly sweepInvokeConfig: aws.lambda.FunctionEventInvokeConfig;
 
   constructor(name: string, args: JobFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cloudqueue:infra:JobFunctions", name, {}, opts);
@@ -103,6 +107,15 @@ export class JobFunctions extends pulumi.ComponentResource {
         functionResponseTypes: ["ReportBatchItemFailures"],
       },
       { parent: this, dependsOn: [this.worker.policy] },
+    );
+
+    // EventBridge invokes the sweeper asynchronously. Lambda would retry a failed run twice (after
+    // 1 and 2 minutes), on top of the next scheduled run: a failed run is simply left to the next
+    // minute's, and an event that waited past a minute is dropped, never run late.
+    this.sweepInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-sweeper-async`,
+      { functionName: this.sweeper.function.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: SWEEP_MAX_EVENT_AGE_SECONDS },
+      { parent: this },
     );
 
     this.sweepRule = new aws.cloudwatch.EventRule(`${name}-sweep-schedule`, { scheduleExpression: SWEEP_SCHEDULE }, { parent: this });

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CORS_RULES } from "../handlers/cors";
-import { routeKey, routes } from "../handlers/routes";
+import { DEFAULT_ROUTE_KEY, routeKey, routes } from "../handlers/routes";
 
 export interface JobHttpApiArgs {
   /** The api function every route reaches. */
@@ -25,12 +25,18 @@ export function sourceArnPath(path: string): string {
 /**
  * The HTTP API (SPEC §3, §7): one route per entry of `handlers/routes.ts`, each through the one
  * payload 2.0 Lambda integration and allowed to invoke the function by its own permission;
- * a `$default` stage that deploys automatically, with throttling; CORS answered by API Gateway.
+ * a `$default` route to the same function, so that an unknown path or a wrong method is answered
+ * by CloudQueue (problem+json 404, or 405 with `Allow`) instead of API Gateway's bare
+ * `{"message":"Not Found"}`; a `$default` stage that deploys automatically, with throttling;
+ * CORS answered by API Gateway, preflights included (it answers `OPTIONS` preflights itself
+ * before any route, `$default` too, while the routes carry no authorizer).
  */
 export class JobHttpApi extends pulumi.ComponentResource {
   public readonly api: aws.apigatewayv2.Api;
   public readonly integration: aws.apigatewayv2.Integration;
   public readonly routes: aws.apigatewayv2.Route[];
+  /** The catch-all route: every request no route key matched reaches the api function. */
+  public readonly defaultRoute: aws.apigatewayv2.Route;
   public readonly permissions: aws.lambda.Permission[];
   public readonly stage: aws.apigatewayv2.Stage;
   /** The API's base URL (no trailing slash), once the stage exists. */
@@ -78,6 +84,25 @@ export class JobHttpApi extends pulumi.ComponentResource {
         ),
       );
     }
+    this.defaultRoute = new aws.apigatewayv2.Route(
+      `${name}-default-route`,
+      { apiId: this.api.id, routeKey: DEFAULT_ROUTE_KEY, target: pulumi.interpolate`integrations/${this.integration.id}` },
+      { parent: this },
+    );
+    this.routes.push(this.defaultRoute);
+    this.permissions.push(
+      new aws.lambda.Permission(
+        `${name}-default-route-invoke`,
+        {
+          action: "lambda:InvokeFunction",
+          function: args.handler.name,
+          principal: "apigateway.amazonaws.com",
+          // A $default route's requests arrive as `{stage}/{method}/{path}` with any method and path.
+          sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
+        },
+        { parent: this },
+      ),
+    );
     this.stage = new aws.apigatewayv2.Stage(
       `${name}-stage`,
       {

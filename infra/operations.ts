@@ -8,11 +8,17 @@ export interface OperationsArgs {
   deadLetterQueue: aws.sqs.Queue;
   /** Monthly cost limit in USD. @default 10 */
   monthlyBudgetUsd: number;
+  /**
+   * The cost allocation tag the budget counts: only this stack's resources. AWS Budgets filters
+   * on user-defined tags once the tag is activated for cost allocation in Billing.
+   */
+  costFilterTag: { key: string; value: string };
 }
 
 /**
  * The guard-rails (SPEC §5, §7): an alarm as soon as anything sits in the DLQ, mailed through an
- * SNS topic, and a monthly AWS Budget that mails at 80 % of actual and 100 % of forecast cost.
+ * SNS topic, and a monthly AWS Budget of this stack's tagged resources that mails at 80 % of
+ * actual and 100 % of forecast cost.
  * Built only when an email is configured.
  */
 export class Operations extends pulumi.ComponentResource {
@@ -51,6 +57,7 @@ export class Operations extends pulumi.ComponentResource {
         limitAmount: args.monthlyBudgetUsd.toFixed(2),
         limitUnit: "USD",
         timeUnit: "MONTHLY",
+        costFilters: [{ name: "TagKeyValue", values: [`user:${args.costFilterTag.key}$${args.costFilterTag.value}`] }],
         notifications: [
           { notificationType: "ACTUAL", comparisonOperator: "GREATER_THAN", threshold: 80, thresholdType: "PERCENTAGE", subscriberEmailAddresses: [args.alertEmail] },
           { notificationType: "FORECASTED", comparisonOperator: "GREATER_THAN", threshold: 100, thresholdType: "PERCENTAGE", subscriberEmailAddresses: [args.alertEmail] },

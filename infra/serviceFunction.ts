@@ -14,7 +14,7 @@ export const LAMBDA_ARCHITECTURE = "arm64";
  * The handlers only use long-stable operations of DynamoDB and SQS, so the runtime's SDK version
  * is enough, and each archive stays a few hundred KB instead of several MB.
  */
-export const RUNTIME_PROVIDED_PACKAGES = Object.keys(packageJson.dependencies).filter((name) => name.startsWith("@aws-sdk/"));
+export const RUNTIME_PROVIDED_PACKAGES: readonly string[] = Object.keys(packageJson.dependencies).filter((name) => name.startsWith("@aws-sdk/"));
 
 export interface ServiceFunctionArgs<E, R> {
   /** Builds the handler once per container; must capture nothing from `@pulumi` (see infra/functions.ts). */
@@ -70,8 +70,11 @@ export class ServiceFunction<E, R> extends pulumi.ComponentResource {
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,
         environment: { variables: args.environment },
-        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
-        codePathOptions: { extraExcludePackages: RUNTIME_PROVIDED_PACKAGES },
+        // systemLogLevel INFO keeps Lambda's platform records (start, report: duration, billed
+        // duration, memory used, init duration), the first thing an operator reads.
+        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
+        // A copy: CallbackFunction adds its own entries to the array it is given.
+        codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES] },
       },
       // The policy first: an event source mapping is refused while the role cannot read the queue.
       { parent: this, dependsOn: [this.policy] },

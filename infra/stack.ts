@@ -12,7 +12,12 @@ import { JobTable } from "./table";
 export interface CloudQueueOptions {
   /** The folder published as the site (`site/`). */
   siteDir: string;
+  /** The stack's name, in the tag every resource carries. @default pulumi.getStack() */
+  stackName?: string;
 }
+
+/** The tag every resource of a stack carries (provider default tags), and its budget filters on. */
+export const STACK_TAG_KEY = "cloudqueue-stack";
 
 /** Every component of a CloudQueue stack, and the stack's outputs. */
 export interface CloudQueue {
@@ -22,6 +27,8 @@ export interface CloudQueue {
   site: SiteHosting;
   httpApi: JobHttpApi;
   siteContent: SiteContent;
+  /** The AWS provider of every resource: the stack's region and profile, with the stack's default tags. */
+  provider: aws.Provider;
   /** Present only when `alertEmail` is configured. */
   operations: Operations | undefined;
   outputs: {
@@ -35,27 +42,44 @@ export interface CloudQueue {
 
 /**
  * Declares one CloudQueue stack from its validated config: the table of contents of the
- * program. The CDN comes before the API (the API's CORS names the site's origin) and the site's
- * files after it (`config.json` names the API).
+ * program. The API comes before the CDN (the distribution serves the API under the site's
+ * origin) and the site's files after both (`config.json` names the API's origin: the site's).
  */
 export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOptions): CloudQueue {
   const name = "cloudqueue";
-  const table = new JobTable(name, { pointInTimeRecovery: config.pointInTimeRecovery, deletionProtection: config.deletionProtection });
-  const queues = new JobQueues(name, { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: config.maxReceiveCount });
-  const functions = new JobFunctions(name, { config, table, queues });
-  const region = aws.getRegionOutput().region;
-  const site = new SiteHosting(`${name}-site`, { connectSources: [pulumi.interpolate`https://*.execute-api.${region}.amazonaws.com`] });
-  const httpApi = new JobHttpApi(name, {
-    handler: functions.api.function,
-    corsOrigins: [site.url, ...config.corsAllowedOrigins],
-    throttleRateLimit: config.apiThrottleRateLimit,
-    throttleBurstLimit: config.apiThrottleBurstLimit,
-  });
-  const siteContent = new SiteContent(`${name}-site`, { bucket: site.bucket, siteDir: options.siteDir, apiUrl: httpApi.url });
+  const stackName = options.stackName ?? pulumi.getStack();
+  const provider = taggedProvider(name, stackName);
+  const opts = { providers: [provider] };
+  const table = new JobTable(name, { pointInTimeRecovery: config.pointInTimeRecovery, deletionProtection: config.deletionProtection }, opts);
+  const queues = new JobQueues(name, { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: config.maxReceiveCount }, opts);
+  const functions = new JobFunctions(name, { config, table, queues }, opts);
+  const httpApi = new JobHttpApi(
+    name,
+    {
+      handler: functions.api.function,
+      // The page calls the API on its own origin (through the distribution): only other origins need CORS.
+      corsOrigins: config.corsAllowedOrigins,
+      throttleRateLimit: config.apiThrottleRateLimit,
+      throttleBurstLimit: config.apiThrottleBurstLimit,
+    },
+    opts,
+  );
+  const site = new SiteHosting(`${name}-site`, { apiEndpoint: httpApi.url, siteDir: options.siteDir, domain: config.siteDomainOrNone }, opts);
+  const siteContent = new SiteContent(`${name}-site`, { bucket: site.bucket, siteDir: options.siteDir, apiUrl: site.url }, opts);
   const operations = config.alertEmailOrNone
-    ? new Operations(name, { alertEmail: config.alertEmailOrNone, deadLetterQueue: queues.deadLetterQueue, monthlyBudgetUsd: config.monthlyBudgetUsd })
+    ? new Operations(
+        name,
+        {
+          alertEmail: config.alertEmailOrNone,
+          deadLetterQueue: queues.deadLetterQueue,
+          monthlyBudgetUsd: config.monthlyBudgetUsd,
+          costFilterTag: { key: STACK_TAG_KEY, value: stackName },
+        },
+        opts,
+      )
     : undefined;
   return {
+    provider,
     table,
     queues,
     functions,
@@ -71,4 +95,19 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
       dlqUrl: queues.deadLetterQueue.url,
     },
   };
+}
+
+/**
+ * The provider every resource is declared with: the region and profile of the stack's `aws:`
+ * config (an explicit provider does not read it by itself), and default tags that name the stack
+ * on every resource that takes tags, so that its cost can be told from other stacks' in Cost
+ * Explorer and by its budget.
+ */
+function taggedProvider(name: string, stackName: string): aws.Provider {
+  const awsConfig = new pulumi.Config("aws");
+  return new aws.Provider(`${name}-aws`, {
+    region: awsConfig.get("region") as aws.Region | undefined,
+    profile: awsConfig.get("profile"),
+    defaultTags: { tags: { [STACK_TAG_KEY]: stackName, "cloudqueue-project": pulumi.getProject() } },
+  });
 }

@@ -15,7 +15,7 @@ export interface FrontResponse {
  * lower-case headers (repeated ones joined with commas), cookies apart, query parameters, path
  * parameters, and the body as text, or base64 when it is not UTF-8 text.
  */
-export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, match: RouteMatch, host: string): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, match: Pick<RouteMatch, "routeKey" | "pathParameters">, host: string): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? "/", "http://local");
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;

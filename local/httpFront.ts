@@ -2,16 +2,20 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ApiHandler } from "../handlers/api/handler";
 import { problem, ProblemType } from "../handlers/api/http";
 import { describeError, type Logger } from "../handlers/log";
-import { matchRoute, routes } from "../handlers/routes";
+import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute } from "../handlers/routes";
 import { fromLambdaResult, integrationFailure, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
 import { CorsPolicy } from "./cors";
-import { readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
+import { notFoundPage, readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
 
 /** API Gateway HTTP API's largest request body (10 MiB); the function applies its own, smaller limit. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface HttpFrontOptions {
-  api: ApiHandler;
+  /**
+   * The api function. Until it is given ({@link HttpFront.ready}), every request, page and API
+   * alike, is answered `503` with `Retry-After`: never a 5xx that says something broke.
+   */
+  api?: ApiHandler;
   logger: Logger;
   /** Origins allowed by CORS besides the page's own (the origin it is served from). */
   corsOrigins: readonly string[];
@@ -21,22 +25,38 @@ export interface HttpFrontOptions {
 /** The local stand-in for API Gateway and CloudFront: one server, one origin. */
 export interface HttpFront {
   server: Server;
+  /** Starts answering with `api`: the stack is ready. */
+  ready(api: ApiHandler): void;
   /** Waits for the API requests being answered, then closes every connection. */
   close(): Promise<void>;
 }
 
+/** What every request is answered while the stack starts: the same shape as a throttled store's 503. */
+export function startingResponse(): FrontResponse {
+  const response = problemResponse(503, ProblemType.starting, "Service Unavailable", "CloudQueue is starting; retry in a moment");
+  response.headers["retry-after"] = "1";
+  return response;
+}
+
 /**
- * The HTTP server of the local stack. A request matching the route table becomes a payload 2.0
- * event for the api handler, as API Gateway would build it; `config.json` points the page at
- * this same origin; other `GET`s are files of `site/`; anything else is a problem 404.
+ * The HTTP server of the local stack, the site's distribution and the API in one. A request
+ * matching the route table becomes a payload 2.0 event for the api handler, as API Gateway would
+ * build it; `config.json` points the page at this same origin; other `GET`s are files of
+ * `site/`; any other request under the API's paths reaches the api handler through the
+ * `$default` route (its problem 404 or 405); any other `GET` gets the site's 404 page.
  */
 export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const siteDir = options.siteDir ?? SITE_DIR;
+  let api = options.api;
   let inFlight = 0;
   let drained: (() => void) | undefined;
   let closing = false;
 
   async function respond(request: IncomingMessage): Promise<FrontResponse> {
+    if (!api) {
+      request.resume();
+      return startingResponse();
+    }
     const method = (request.method ?? "GET").toUpperCase();
     const url = new URL(request.url ?? "/", "http://local");
     const host = hostOf(request);
@@ -46,28 +66,26 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       return { statusCode: 204, headers: cors.preflightHeaders(request.headers), body: Buffer.alloc(0) };
     }
     const match = matchRoute(method, url.pathname);
-    if (match) {
+    const isPage = method === "GET" || method === "HEAD";
+    if (match || isApiPath(url.pathname) || !isPage) {
       const body = await readBody(request);
       if (!body) return problemResponse(413, ProblemType.payloadTooLarge, "Content Too Large", "the request body is too large");
+      const route = match ?? { routeKey: DEFAULT_ROUTE_KEY, pathParameters: {} };
       let result: FrontResponse;
       try {
-        result = fromLambdaResult(await options.api(toApiGatewayEvent(request, body, match, host)));
+        result = fromLambdaResult(await api(toApiGatewayEvent(request, body, route, host)));
       } catch (error) {
-        options.logger.error("local.api_invocation_failed", { routeKey: match.routeKey, ...describeError(error) });
+        options.logger.error("local.api_invocation_failed", { routeKey: route.routeKey, ...describeError(error) });
         result = integrationFailure();
       }
       return { ...result, headers: cors.apply(result.headers, request.headers.origin) };
     }
-    if (method === "GET" || method === "HEAD") {
-      if (url.pathname === "/config.json") {
-        // The deployed site's config.json names the API Gateway URL; here the API is this origin.
-        const config = JSON.stringify({ apiUrl: `http://${host}` });
-        return { statusCode: 200, headers: { "content-type": "application/json", "cache-control": "no-cache" }, body: Buffer.from(config) };
-      }
-      const file = await readSiteFile(url.pathname, siteDir);
-      if (file) return file;
+    if (url.pathname === "/config.json") {
+      // Like the deployed site's config.json: the API is on the page's own origin.
+      const config = JSON.stringify({ apiUrl: `http://${host}` });
+      return { statusCode: 200, headers: { "content-type": "application/json", "cache-control": "no-cache" }, body: Buffer.from(config) };
     }
-    return problemResponse(404, ProblemType.notFound, "Not Found", "no such route");
+    return (await readSiteFile(url.pathname, siteDir)) ?? (await notFoundPage(siteDir));
   }
 
   const server = createServer((request, response) => {
@@ -93,6 +111,9 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
 
   return {
     server,
+    ready(handler) {
+      api = handler;
+    },
     async close() {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -112,11 +133,6 @@ function write(response: ServerResponse, headOnly: boolean, result: FrontRespons
   const headers = { ...securityHeaders(), ...result.headers, "content-length": String(result.body.length) };
   response.writeHead(result.statusCode, headers);
   response.end(headOnly ? undefined : result.body);
-}
-
-/** Paths of the route table (any method), where API Gateway answers preflights. */
-function isApiPath(path: string): boolean {
-  return routes.some((route) => matchRoute(route.method, path) !== undefined);
 }
 
 /** The request's `Host`, if it is a plain host[:port]; the server's address otherwise. */

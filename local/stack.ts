@@ -3,7 +3,6 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "../handlers/adapters/dynamoJobStore";
 import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
-import type { ApiHandler } from "../handlers/api/handler";
 import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../handlers/lambda";
 import { consoleLogger, type Logger } from "../handlers/log";
 import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
@@ -57,17 +56,9 @@ export interface LocalStackHooks {
 export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger, hooks: LocalStackHooks = {}): Promise<LocalStack> {
   const clientsFor = (role: Parameters<NonNullable<LocalStackHooks["clients"]>>[0]): LambdaClients => hooks.clients?.(role) ?? {};
   const lock = options.dataDir === undefined ? undefined : lockOrExplain(options.dataDir);
-  // The port first: a busy one fails in milliseconds, before anything else starts. Requests
-  // that come before the handlers exist get a 500, as from a function still initialising.
-  let api: ApiHandler | undefined;
-  const front = createHttpFront({
-    api: async (event) => {
-      if (!api) throw new Error("the stack is still starting");
-      return api(event);
-    },
-    logger,
-    corsOrigins: options.corsOrigins,
-  });
+  // The port first: a busy one fails in milliseconds, before anything else starts. Until the
+  // handlers exist, every request is answered 503 with Retry-After (the stack is starting).
+  const front = createHttpFront({ logger, corsOrigins: options.corsOrigins });
   const cleanups: (() => Promise<void> | void)[] = [() => lock?.release(), () => front.close()];
   const cleanUp = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -107,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       logger,
     });
     const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
-    api = createApiLambda(process.env, clientsFor("api"));
+    front.ready(createApiLambda(process.env, clientsFor("api")));
     poller.start();
     schedule.start();
 

@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
+import { SITE_CONTENT_SECURITY_POLICY } from "../handlers/securityHeaders";
 import type { FrontResponse } from "./apiGatewayEvent";
 
 /** The folder the page is served from: `site/` at the repository root. */
@@ -25,7 +26,7 @@ export function securityHeaders(): Record<string, string> {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",
-    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "content-security-policy": SITE_CONTENT_SECURITY_POLICY,
   };
 }
 
@@ -54,4 +55,11 @@ export async function readSiteFile(urlPath: string, siteDir: string = SITE_DIR):
   } catch {
     return undefined;
   }
+}
+
+/** The site's 404 page (`site/404.html`) with status 404, as the deployed distribution answers a path the site does not have. */
+export async function notFoundPage(siteDir: string = SITE_DIR): Promise<FrontResponse> {
+  const page = await readSiteFile("/404.html", siteDir);
+  const body = page?.body ?? Buffer.from("<!doctype html><title>Not found</title><h1>Not found</h1>");
+  return { statusCode: 404, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", ...securityHeaders() }, body };
 }

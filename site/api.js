@@ -32,13 +32,43 @@ export class ApiError extends Error {
   /**
    * @param {number} status
    * @param {Problem} problem
+   * @param {number} [retryAfterSeconds] from `Retry-After`, when the answer says when to try again
    */
-  constructor(status, problem) {
+  constructor(status, problem, retryAfterSeconds) {
     super(problem.detail || problem.title || `the API answered ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.problem = problem;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+/**
+ * What a person is told for answers API Gateway or CloudFront give themselves, before or instead
+ * of CloudQueue: `{"message": "..."}` JSON, or an HTML error page, never problem+json.
+ * @type {Readonly<Record<number, string>>}
+ */
+export const GATEWAY_ANSWERS = {
+  413: "the request is larger than API Gateway accepts (10 MB); CloudQueue's own limit is smaller",
+  429: "the API is throttling requests; wait a moment and try again",
+  500: "the API failed to answer; try again (the job may have been accepted: check Recent jobs)",
+  502: "the API gave an invalid answer; try again in a moment",
+  503: "the API is unavailable; try again in a moment",
+  504: "the API did not answer in time; the job may have been accepted: check Recent jobs before submitting again",
+};
+
+/**
+ * The problem a failed answer carries: CloudQueue's problem+json as it is; anything else (API
+ * Gateway's `{"message"}`, a CDN's HTML page) becomes a problem with the gateway's message as its
+ * title and a sentence saying what to do.
+ * @param {number} status
+ * @param {unknown} parsed the JSON body, if it was JSON
+ * @returns {Problem}
+ */
+export function problemOf(status, parsed) {
+  if (parsed && typeof parsed === "object" && "type" in parsed && "title" in parsed) return /** @type {Problem} */ (parsed);
+  const message = parsed && typeof parsed === "object" && "message" in parsed && typeof parsed.message === "string" ? parsed.message : undefined;
+  return { title: message ?? `HTTP ${status}`, status, detail: GATEWAY_ANSWERS[status] ?? `the API answered ${status}${message ? ` (${message})` : ""}` };
 }
 
 export class ApiClient {
@@ -123,8 +153,8 @@ export class ApiClient {
       parsed = undefined;
     }
     if (!response.ok) {
-      const problem = parsed && typeof parsed === "object" ? /** @type {Problem} */ (parsed) : {};
-      throw new ApiError(response.status, problem);
+      const retryAfter = Number(response.headers.get("retry-after"));
+      throw new ApiError(response.status, problemOf(response.status, parsed), Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
     }
     return parsed;
   }

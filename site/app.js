@@ -65,12 +65,33 @@ function messageOf(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Tries an answer marked "try again" (429, 503 with Retry-After: a stack still starting, a throttled API) again. */
+const RETRY_AFTER_ATTEMPTS = 10;
+
+/**
+ * @template T
+ * @param {() => Promise<T>} call
+ * @returns {Promise<T>}
+ */
+async function withRetryAfter(call) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const waitSeconds = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+      if (!waitSeconds || attempt >= RETRY_AFTER_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(waitSeconds, 5) * 1000));
+    }
+  }
+}
+
 async function start() {
   renderRecent(loadRecentJobs());
   ui.submit.disabled = true;
   try {
-    state.api = await ApiClient.fromConfig();
-    state.jobTypes = await state.api.listJobTypes();
+    const api = await ApiClient.fromConfig();
+    state.api = api;
+    state.jobTypes = await withRetryAfter(() => api.listJobTypes());
   } catch (error) {
     setMessage(ui.loadError, `Could not load the job types: ${messageOf(error)}. Reload the page to try again.`);
     return;

@@ -1,5 +1,5 @@
 // @ts-check
-import { isTerminal } from "./api.js";
+import { ApiError, isTerminal } from "./api.js";
 
 /**
  * Polls a job until it is terminal, with a backoff that keeps reads few: 0.25 s, 0.5 s, 1 s,
@@ -52,8 +52,8 @@ export class JobPoller {
     if (isTerminal(job.status)) return;
     const generation = this.generation;
     let reads = 0;
-    /** @param {Job} current */
-    const schedule = (current) => {
+    /** @param {Job} current @param {number} [atLeastMs] */
+    const schedule = (current, atLeastMs = 0) => {
       this.timer = setTimeout(async () => {
         if (generation !== this.generation) return;
         try {
@@ -66,9 +66,11 @@ export class JobPoller {
           reads++;
           if (generation !== this.generation) return;
           this.onError(error);
-          schedule(current);
+          // A throttled or unavailable API says when to ask again: wait at least that long.
+          const retryAfterMs = error instanceof ApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
+          schedule(current, retryAfterMs);
         }
-      }, nextDelayMs(reads, current, Date.now()));
+      }, Math.max(atLeastMs, nextDelayMs(reads, current, Date.now())));
     };
     schedule(job);
   }

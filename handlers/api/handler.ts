@@ -7,7 +7,7 @@ import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
 import { isIdempotencyKey, validateSubmission } from "../domain/submission";
 import { IdempotencyKeyConflictError, JobNotFoundError, JobStateConflictError, StoreUnavailableError } from "../errors";
 import { describeError, type Logger } from "../log";
-import { routeKey, routes, type Operation } from "../routes";
+import { resolveRoute, routeKey, routes, type Operation } from "../routes";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobService } from "./jobService";
 
@@ -74,14 +74,38 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   };
 
   return async (event) => {
-    const operation = operationByRouteKey.get(event.routeKey);
-    if (!operation) return problem(404, ProblemType.notFound, "Not Found", "no such route");
+    const routed = routeOf(event, operationByRouteKey);
+    if (!routed.ok) return routed.response;
     try {
-      return await operations[operation](event);
+      return await operations[routed.operation](routed.event);
     } catch (error) {
       return errorResponse(error, event, deps.logger);
     }
   };
+}
+
+/**
+ * The operation of a request. A route's own key names it; a request that reached the function
+ * through the `$default` route (no route key matched) is resolved from its method and path, so
+ * an unknown path answers the problem 404 and a known path with the wrong method 405 + `Allow`,
+ * never API Gateway's bare `{"message":"Not Found"}`.
+ */
+function routeOf(
+  event: APIGatewayProxyEventV2,
+  operationByRouteKey: ReadonlyMap<string, Operation>,
+): { ok: true; operation: Operation; event: APIGatewayProxyEventV2 } | { ok: false; response: HttpResponse } {
+  const operation = operationByRouteKey.get(event.routeKey);
+  if (operation) return { ok: true, operation, event };
+  const resolution = resolveRoute(event.requestContext?.http?.method ?? "", event.rawPath ?? "");
+  if (resolution.kind === "route") {
+    return { ok: true, operation: resolution.match.route.operation, event: { ...event, pathParameters: resolution.match.pathParameters } };
+  }
+  if (resolution.kind === "methodNotAllowed") {
+    const response = problem(405, ProblemType.methodNotAllowed, "Method Not Allowed", `this path takes ${resolution.allow.join(", ")}`);
+    response.headers.allow = resolution.allow.join(", ");
+    return { ok: false, response };
+  }
+  return { ok: false, response: problem(404, ProblemType.notFound, "Not Found", "no such route") };
 }
 
 class MalformedJobIdError extends Error {}

@@ -15,9 +15,11 @@ export const ProblemType = {
   unsupportedMediaType: "urn:cloudqueue:problem:unsupported-media-type",
   payloadTooLarge: "urn:cloudqueue:problem:payload-too-large",
   notFound: "urn:cloudqueue:problem:not-found",
+  methodNotAllowed: "urn:cloudqueue:problem:method-not-allowed",
   conflict: "urn:cloudqueue:problem:state-conflict",
   idempotencyConflict: "urn:cloudqueue:problem:idempotency-key-conflict",
   unavailable: "urn:cloudqueue:problem:unavailable",
+  starting: "urn:cloudqueue:problem:starting",
   internal: "urn:cloudqueue:problem:internal",
 } as const;
 

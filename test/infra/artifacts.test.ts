@@ -6,7 +6,7 @@ import { ENV } from "../../handlers/settings";
 import { awsEnvironmentFor, startEmulators, type Emulators } from "../../local/emulators";
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext, type ApiRequest } from "../helpers/events";
-import { loadHandler, unpackArtifact, type UnpackedArtifact } from "./artifact";
+import { loadHandler, resolveFromArtifact, RUNTIME_SDK_DIR, RUNTIME_SDK_PACKAGES, sdkFilesLoadedBy, unpackArtifact, type UnpackedArtifact } from "./artifact";
 import { named, sharedRun, siteFixture, type ProgramRun } from "./program";
 
 type ApiLambda = (event: ReturnType<typeof apiEvent>) => Promise<{ statusCode: number; body?: string; headers?: Record<string, string | number | boolean> }>;
@@ -74,6 +74,33 @@ describe("infra: the code each CallbackFunction would upload", function () {
       // The runtime provides the AWS SDK: it is required, not shipped.
       expect(artifact.entries.filter((entry) => entry.startsWith("node_modules/@aws-sdk")), fn).to.deep.equal([]);
       expect(artifact.indexSource, fn).to.include('require("@aws-sdk/client-dynamodb');
+    }
+  });
+
+  it("run against the AWS SDK release the nodejs22.x runtime ships (test/runtime-sdk), never the repository's own", async () => {
+    const runtimeModules = path.join(RUNTIME_SDK_DIR, "node_modules") + path.sep;
+    for (const fn of FUNCTIONS) {
+      const artifact = artifacts[fn];
+      const required = [...new Set([...artifact.indexSource.matchAll(/require\("(@aws-sdk\/[^"/]+)/g)].map((match) => match[1]!))].sort();
+      expect(required, `${fn}: the SDK packages __index.js requires`).to.not.be.empty;
+      expect(Object.keys(RUNTIME_SDK_PACKAGES), `${fn}: test/runtime-sdk pins every SDK package the archive requires`).to.include.members(required);
+      for (const name of required) {
+        const resolved = resolveFromArtifact(artifact, name);
+        expect(resolved.version, `${fn}: ${name} as the unpacked code resolves it (stale? run npm ci --prefix test/runtime-sdk)`).to.equal(RUNTIME_SDK_PACKAGES[name]);
+        expect(resolved.dir.startsWith(runtimeModules), `${fn}: ${name} from ${resolved.dir}`).to.equal(true);
+      }
+    }
+
+    // Serve one request each, so that the clients load what a first call needs (credentials, HTTP).
+    const api = loadHandler<ApiLambda>(artifacts.api);
+    const sweeper = loadHandler<SweeperLambda>(artifacts.sweeper);
+    loadHandler<WorkerLambda>(artifacts.worker);
+    expect((await api(apiEvent({ method: "GET", path: "/jobs/00000000-0000-4000-8000-000000000000" }))).statusCode).to.equal(404);
+    await sweeper({ "detail-type": "Scheduled Event", source: "aws.events" });
+    for (const fn of FUNCTIONS) {
+      const loaded = sdkFilesLoadedBy(artifacts[fn]);
+      expect(loaded, `${fn}: SDK files loaded`).to.not.be.empty;
+      expect(loaded.filter((file) => !file.startsWith(runtimeModules)), `${fn}: SDK files loaded from outside test/runtime-sdk`).to.deep.equal([]);
     }
   });
 

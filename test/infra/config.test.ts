@@ -80,4 +80,14 @@ describe("infra/config", () => {
     expect(() => parseConfig({ batchSize: 20 })).to.throw(/maxBatchingWindowSeconds of at least 1/);
     expect(parseConfig({ batchSize: 20, maxBatchingWindowSeconds: 1 }).batchSize).to.equal(20);
   });
+
+  it("takes a site domain only with an ACM certificate in us-east-1, and each of them only with the other", () => {
+    const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0b4f8c8e-6a8e-4e8e-9a8e-0b4f8c8e6a8e";
+    expect(parseConfig({ siteDomain: "queue.example.com", siteCertificateArn: certificateArn }).siteDomainOrNone).to.deep.equal({ name: "queue.example.com", certificateArn });
+    expect(parseConfig({}).siteDomainOrNone).to.equal(undefined);
+    expect(() => parseConfig({ siteDomain: "queue.example.com" })).to.throw(/siteDomain and siteCertificateArn are set together/);
+    expect(() => parseConfig({ siteCertificateArn: certificateArn })).to.throw(/siteDomain and siteCertificateArn are set together/);
+    expect(() => parseConfig({ siteDomain: "queue.example.com", siteCertificateArn: certificateArn.replace("us-east-1", "eu-west-1") })).to.throw(/siteCertificateArn: .*us-east-1/);
+    expect(() => parseConfig({ siteDomain: "https://queue.example.com", siteCertificateArn: certificateArn })).to.throw(/siteDomain: .*DNS name/);
+  });
 });

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { routeKey, routes } from "../../handlers/routes";
+import * as vm from "node:vm";
+import * as path from "node:path";
+import { apiPathPrefixes, routeKey, routes } from "../../handlers/routes";
+import { SITE_CONTENT_SECURITY_POLICY } from "../../handlers/securityHeaders";
+import { RUNTIME_PROVIDED_PACKAGES } from "../../infra/serviceFunction";
+import packageJson from "../../package.json";
 import { ENV, JOB_TABLE } from "../../handlers/settings";
 import { named, ofType, promiseOf, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
 
@@ -46,6 +51,19 @@ describe("infra: the Pulumi program under mocks", function () {
   before(async () => {
     defaults = await sharedRun({}, site);
     tuned = await sharedRun(TUNED, site);
+  });
+
+  describe("provider", () => {
+    it("declares every AWS resource with one provider that tags it with the stack", () => {
+      const providers = defaults.resources.filter((resource) => resource.type === "pulumi:providers:aws");
+      expect(providers.map((provider) => provider.name)).to.deep.equal(["cloudqueue-aws"]);
+      const raw = providers[0]!.inputs.defaultTags;
+      const defaultTags = typeof raw === "string" ? JSON.parse(raw) : raw;
+      expect(defaultTags.tags).to.deep.include({ "cloudqueue-stack": "test", "cloudqueue-project": "cloudqueue" });
+      const reference = `${providers[0]!.state.urn ?? ""}`;
+      const untagged = defaults.resources.filter((resource) => resource.type.startsWith("aws:") && !resource.provider?.includes("::cloudqueue-aws::"));
+      expect(untagged.map((resource) => `${resource.type} ${resource.name}`), reference).to.deep.equal([]);
+    });
   });
 
   describe("outputs", () => {
@@ -114,7 +132,8 @@ describe("infra: the Pulumi program under mocks", function () {
         expect(inputs.runtime, fn).to.equal("nodejs22.x");
         expect(inputs.architectures, fn).to.deep.equal(["arm64"]);
         expect(inputs.handler, fn).to.equal("__index.handler");
-        expect(inputs.loggingConfig, fn).to.include({ logFormat: "JSON", logGroup: logGroup.state.name });
+        // INFO keeps Lambda's platform records (START/REPORT: duration, billed duration, memory, init).
+        expect(inputs.loggingConfig, fn).to.include({ logFormat: "JSON", logGroup: logGroup.state.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" });
         expect(logGroup.inputs.retentionInDays, fn).to.equal(30);
       }
     });
@@ -127,6 +146,17 @@ describe("infra: the Pulumi program under mocks", function () {
         expect(variables[ENV.tableName], fn).to.equal(table.name);
         expect(variables[ENV.queueUrl], fn).to.equal(queue.url);
       }
+    });
+
+    it("leave the runtime's SDK out of each archive without CallbackFunction altering the shared package list", () => {
+      const sdkPackages = Object.keys(packageJson.dependencies).filter((name) => name.startsWith("@aws-sdk/"));
+      // CallbackFunction appends "aws-sdk" to the array it is given: the list itself must stay as declared.
+      expect([...RUNTIME_PROVIDED_PACKAGES]).to.deep.equal(sdkPackages);
+    });
+
+    it("run the sweeper's asynchronous invocations once: no Lambda retries on top of the next scheduled run, no late events", () => {
+      const config = named(defaults, "cloudqueue-sweeper-async").inputs;
+      expect(config).to.deep.equal({ functionName: lambda(defaults, "sweeper").state.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 });
     });
 
     it("never get CallbackFunction's default managed policies", () => {
@@ -195,7 +225,7 @@ describe("infra: the Pulumi program under mocks", function () {
       const integration = named(defaults, "cloudqueue-lambda");
       const fn = lambda(defaults, "api");
       expect(integration.inputs).to.include({ apiId: api.id, integrationType: "AWS_PROXY", integrationUri: fn.state.arn, payloadFormatVersion: "2.0" });
-      const declared = ofType(defaults, "aws:apigatewayv2/route:Route");
+      const declared = ofType(defaults, "aws:apigatewayv2/route:Route").filter((route) => route.inputs.routeKey !== "$default");
       expect(declared.map((route) => route.inputs.routeKey).sort()).to.deep.equal(routes.map(routeKey).sort());
       for (const route of routes) {
         const declaredRoute = declared.find((candidate) => candidate.inputs.routeKey === routeKey(route))!;
@@ -206,16 +236,30 @@ describe("infra: the Pulumi program under mocks", function () {
       }
     });
 
+    it("sends every request no route matched to the api function through a $default route, with its own permission", () => {
+      const api = named(defaults, "cloudqueue-api", "aws:apigatewayv2/api:Api");
+      const integration = named(defaults, "cloudqueue-lambda");
+      const route = ofType(defaults, "aws:apigatewayv2/route:Route").filter((candidate) => candidate.inputs.routeKey === "$default");
+      expect(route).to.have.length(1);
+      expect(route[0]!.inputs).to.include({ apiId: api.id, target: `integrations/${integration.id}` });
+      expect(route[0]!.inputs.authorizationType ?? "NONE").to.equal("NONE");
+      const permission = named(defaults, "cloudqueue-default-route-invoke").inputs;
+      expect(permission).to.include({ function: lambda(defaults, "api").state.name, principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" });
+      expect(permission.sourceArn).to.equal(`${api.state.executionArn}/*/*`);
+      // The stage waits for every route, $default included.
+      expect(named(defaults, "cloudqueue-stage").dependsOn).to.include("cloudqueue-default-route");
+    });
+
     it("deploys a throttled $default stage automatically", () => {
       const stage = named(tuned, "cloudqueue-stage").inputs;
       expect(stage).to.include({ name: "$default", autoDeploy: true, apiId: named(tuned, "cloudqueue-api", "aws:apigatewayv2/api:Api").id });
       expect(stage.defaultRouteSettings).to.deep.equal({ throttlingRateLimit: 5, throttlingBurstLimit: 9 });
     });
 
-    it("allows the site's origin and the configured ones by CORS, exposing Location", async () => {
+    it("allows the configured origins by CORS (the page is same-origin), exposing the headers a browser client reads", async () => {
       const cors = named(tuned, "cloudqueue-api", "aws:apigatewayv2/api:Api").inputs.corsConfiguration;
-      expect(cors.allowOrigins).to.deep.equal([await promiseOf(tuned.stack.outputs.siteUrl), "https://admin.example.com"]);
-      expect(cors.exposeHeaders).to.include("location");
+      expect(cors.allowOrigins).to.deep.equal(["https://admin.example.com"]);
+      expect(cors.exposeHeaders).to.include.members(["location", "retry-after", "idempotent-replayed"]);
       expect(cors.allowHeaders).to.include("content-type").and.include("idempotency-key");
     });
   });
@@ -234,11 +278,79 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(policy.Statement.filter((statement: { Effect: string; Principal: unknown }) => statement.Effect === "Allow" && statement.Principal === "*")).to.deep.equal([]);
     });
 
+    it("configures the bucket one call at a time: public access block, then ownership, then encryption, then the policy (S3 aborts concurrent ones)", () => {
+      expect(named(defaults, "cloudqueue-site-ownership").dependsOn).to.include("cloudqueue-site-public-access");
+      expect(named(defaults, "cloudqueue-site-encryption").dependsOn).to.include("cloudqueue-site-ownership");
+      expect(named(defaults, "cloudqueue-site-policy").dependsOn).to.include.members(["cloudqueue-site-public-access", "cloudqueue-site-encryption"]);
+    });
+
+    it("uses CloudFront's default certificate with the TLSv1 policy CloudFront applies to it, so that a preview converges", () => {
+      expect(named(defaults, "cloudqueue-site-cdn").inputs.viewerCertificate).to.deep.equal({ cloudfrontDefaultCertificate: true, minimumProtocolVersion: "TLSv1" });
+      expect(named(defaults, "cloudqueue-site-cdn").inputs.aliases ?? []).to.deep.equal([]);
+    });
+
+    it("serves a configured domain with its us-east-1 certificate at TLS 1.2 or later, and names it as the site's URL", async () => {
+      const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0b4f8c8e-6a8e-4e8e-9a8e-0b4f8c8e6a8e";
+      const custom = await sharedRun({ siteDomain: "queue.example.com", siteCertificateArn: certificateArn }, site);
+      const distribution = named(custom, "cloudqueue-site-cdn").inputs;
+      expect(distribution.aliases).to.deep.equal(["queue.example.com"]);
+      expect(distribution.viewerCertificate).to.deep.equal({ acmCertificateArn: certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
+      expect(await promiseOf(custom.stack.outputs.siteUrl)).to.equal("https://queue.example.com");
+    });
+
+    it("answers a path the site does not have with a 404 page, and passes every site file on to S3", async () => {
+      const fn = named(defaults, "cloudqueue-site-not-found").inputs;
+      expect(fn).to.include({ runtime: "cloudfront-js-2.0", publish: true });
+      const behaviour = named(defaults, "cloudqueue-site-cdn").inputs.defaultCacheBehavior;
+      expect(behaviour.functionAssociations).to.deep.equal([{ eventType: "viewer-request", functionArn: named(defaults, "cloudqueue-site-not-found").state.arn }]);
+      // Run the function's code as CloudFront would, on the fixture's files and on strangers.
+      const sandbox: { handler?: (event: unknown) => any } = {};
+      vm.runInNewContext(`${fn.code}\nthis.handler = handler;`, sandbox);
+      for (const uri of ["/", "/index.html", "/app.js", "/img/logo.svg", "/config.json"]) {
+        expect(sandbox.handler!({ request: { uri } }), uri).to.deep.equal({ uri });
+      }
+      for (const uri of ["/nope", "/index.htm", "/img/", "/tsconfig.json", "/.env"]) {
+        const response = sandbox.handler!({ request: { uri } });
+        expect(response.statusCode, uri).to.equal(404);
+        expect(response.headers["content-type"].value).to.match(/^text\/html/);
+        expect(response.body.data).to.match(/Not found/i);
+      }
+    });
+
+    it("keeps the 404 function within CloudFront Functions' 10 KB code limit with the real site, serving site/404.html", async () => {
+      const siteDir = path.join(__dirname, "..", "..", "site");
+      const real = await sharedRun({}, siteDir);
+      const code: string = named(real, "cloudqueue-site-not-found").inputs.code;
+      expect(Buffer.byteLength(code)).to.be.below(10 * 1024);
+      const sandbox: { handler?: (event: unknown) => any } = {};
+      vm.runInNewContext(`${code}\nthis.handler = handler;`, sandbox);
+      expect(sandbox.handler!({ request: { uri: "/missing" } }).body.data).to.equal(require("node:fs").readFileSync(path.join(siteDir, "404.html"), "utf8"));
+    });
+
+    it("serves the API on the site's own origin: each route prefix to API Gateway, uncached, all methods, Host replaced", async () => {
+      const distribution = named(defaults, "cloudqueue-site-cdn").inputs;
+      const api = named(defaults, "cloudqueue-api", "aws:apigatewayv2/api:Api").state;
+      const apiOrigin = distribution.origins.find((origin: { originId: string }) => origin.originId === "http-api");
+      expect(apiOrigin).to.deep.include({ domainName: new URL(api.apiEndpoint).host });
+      expect(apiOrigin.customOriginConfig).to.include({ originProtocolPolicy: "https-only" });
+      expect(apiOrigin.customOriginConfig.originSslProtocols).to.deep.equal(["TLSv1.2"]);
+      const patterns = distribution.orderedCacheBehaviors.map((behaviour: { pathPattern: string }) => behaviour.pathPattern);
+      expect(patterns).to.deep.equal(apiPathPrefixes().flatMap((prefix) => [prefix, `${prefix}/*`]));
+      expect(patterns).to.include.members(["/jobs", "/jobs/*", "/job-types"]);
+      for (const behaviour of distribution.orderedCacheBehaviors) {
+        expect(behaviour).to.include({ targetOriginId: "http-api", viewerProtocolPolicy: "https-only", cachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", originRequestPolicyId: "b689b0a8-53d0-40ab-baf2-68738e2966ac" });
+        expect(behaviour.allowedMethods).to.include.members(["GET", "POST", "DELETE", "OPTIONS"]);
+      }
+      // The page reads config.json for its API: its own origin.
+      const config = ofType(defaults, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) => object.inputs.key === "config.json")!;
+      expect(JSON.parse(config.inputs.content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.siteUrl) });
+    });
+
     it("serves the bucket through CloudFront with origin access control, HTTPS redirect and security headers", () => {
       const distribution = named(defaults, "cloudqueue-site-cdn").inputs;
       const oac = named(defaults, "cloudqueue-site-oac");
       const headers = named(defaults, "cloudqueue-site-security-headers");
-      expect(distribution.origins).to.have.length(1);
+      expect(distribution.origins).to.have.length(2);
       expect(distribution.origins[0]).to.include({
         domainName: named(defaults, "cloudqueue-site-bucket").state.bucketRegionalDomainName,
         originAccessControlId: oac.id,
@@ -249,10 +361,12 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(security.strictTransportSecurity.accessControlMaxAgeSec).to.be.at.least(31_536_000);
       expect(security.contentTypeOptions.override).to.equal(true);
       expect(security.frameOptions.frameOption).to.equal("DENY");
-      expect(security.contentSecurityPolicy.contentSecurityPolicy).to.include("connect-src 'self' https://*.execute-api.us-east-1.amazonaws.com");
+      // The API is on the page's own origin: it may connect to nothing else.
+      expect(security.contentSecurityPolicy.contentSecurityPolicy).to.equal(SITE_CONTENT_SECURITY_POLICY);
+      expect(SITE_CONTENT_SECURITY_POLICY).to.include("connect-src 'self';").and.not.include("execute-api");
     });
 
-    it("publishes every site file (not its tsconfig.json) with its content type, revalidated on every load, and a config.json carrying the API URL", async () => {
+    it("publishes every site file (not its tsconfig.json) with its content type, revalidated on every load, and a config.json carrying the page's API origin", async () => {
       const objects = ofType(defaults, "aws:s3/bucketObjectv2:BucketObjectv2");
       const bucketId = "cloudqueue-site-bucket-id";
       const byKey = Object.fromEntries(objects.map((object) => [object.inputs.key, object.inputs]));
@@ -265,8 +379,8 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(byKey["config.json"].contentType).to.equal("application/json");
       // Unhashed module names: a cached old module must never meet a new index.html.
       expect(objects.map((object) => object.inputs.cacheControl)).to.satisfy((values: string[]) => values.every((value) => value === "no-cache"));
-      // The folder's own config.json (for local use) is replaced by the deployed API's URL.
-      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.apiUrl) });
+      // The folder's own config.json (for local use) is replaced: the API is on the site's origin.
+      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.siteUrl) });
     });
   });
 
@@ -289,6 +403,8 @@ describe("infra: the Pulumi program under mocks", function () {
     it("set a monthly cost budget that mails the configured address", () => {
       const budget = named(tuned, "cloudqueue-monthly-budget").inputs;
       expect(budget).to.include({ budgetType: "COST", timeUnit: "MONTHLY", limitAmount: "25.00", limitUnit: "USD" });
+      // Only this stack's resources (the provider's default tag), not the whole account.
+      expect(budget.costFilters).to.deep.equal([{ name: "TagKeyValue", values: ["user:cloudqueue-stack$test"] }]);
       expect(budget.notifications.map((notification: { subscriberEmailAddresses: string[] }) => notification.subscriberEmailAddresses)).to.deep.equal([["ops@example.com"], ["ops@example.com"]]);
     });
   });

@@ -2,6 +2,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { parseConfig } from "../../infra/config";
 import { createCloudQueue, type CloudQueue } from "../../infra/stack";
 
@@ -14,7 +15,24 @@ export interface DeclaredResource {
   /** What the mock answered: inputs plus the attributes AWS would compute. */
   state: Record<string, any>;
   id: string;
+  /**
+   * Names of the resources this one waits for before it is created: those its inputs name and
+   * those its `dependsOn` lists (what the engine orders by; the mocks alone do not show it).
+   */
+  dependsOn: string[];
+  /** The provider reference it is declared with (`urn::id`), if any. */
+  provider: string | undefined;
 }
+
+/** Dependencies of each registration, by resource name, recorded from the engine requests. */
+const dependenciesByName = new Map<string, string[]>();
+const originalRegister = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
+  const urns: string[] = [...req.getDependenciesList()];
+  req.getPropertydependenciesMap().forEach((deps: any) => urns.push(...deps.getUrnsList()));
+  dependenciesByName.set(req.getName(), [...new Set(urns.map((urn) => urn.split("::").pop()!))].sort());
+  return originalRegister.call(this, req, callback);
+};
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
@@ -74,7 +92,7 @@ export async function runProgram(config: Record<string, unknown> = {}, siteDir =
       newResource(args) {
         const id = args.type === "aws:iam/role:Role" ? (args.inputs.name ?? args.name) : `${args.name}-id`;
         const state = computedState(args.type, args.name, args.inputs);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, dependsOn: dependenciesByName.get(args.name) ?? [], provider: args.provider });
         return { id, state };
       },
       call(args) {

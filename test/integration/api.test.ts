@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { QueueUnavailableError } from "../../handlers/errors";
+import { apiEvent } from "../helpers/events";
 import { TestStack } from "../helpers/stack";
 
 const VALID = { type: "text.transform", payload: { text: "hello cloudqueue" } };
@@ -172,10 +173,35 @@ describe("api handler against DynamoDB and SQS emulators", function () {
     expect(text.payloadSchema.required).to.deep.equal(["text"]);
   });
 
-  it("answers 404 problem+json for a route it does not have", async () => {
-    const response = await stack.request({ method: "PUT", path: "/jobs" });
-    expect(response.statusCode).to.equal(404);
-    expect(response.headers["content-type"]).to.equal("application/problem+json");
+  it("answers 404 problem+json for a path it does not have, as the $default route delivers it", async () => {
+    for (const path of ["/nope", "/jobs/x/y/z", "/", "/jobs/"]) {
+      const response = await stack.request({ method: "GET", path });
+      expect(response.statusCode, path).to.equal(404);
+      expect(response.headers["content-type"], path).to.equal("application/problem+json");
+      expect(response.json, path).to.include({ status: 404, type: "urn:cloudqueue:problem:not-found" });
+    }
+  });
+
+  it("answers 405 with Allow for a known path asked with a method it does not take", async () => {
+    const collection = await stack.request({ method: "PUT", path: "/jobs", body: VALID });
+    expect(collection.statusCode).to.equal(405);
+    expect(collection.headers.allow).to.equal("POST");
+    expect(collection.headers["content-type"]).to.equal("application/problem+json");
+    expect(collection.json).to.include({ status: 405, type: "urn:cloudqueue:problem:method-not-allowed" });
+    const job = await stack.request({ method: "PATCH", path: `/jobs/${MISSING_ID}` });
+    expect(job.statusCode).to.equal(405);
+    expect(job.headers.allow).to.equal("GET, DELETE");
+    const list = await stack.request({ method: "GET", path: "/jobs" });
+    expect(list.statusCode).to.equal(405);
+    expect((await stack.request({ method: "GET", path: "/job-types/x" })).statusCode).to.equal(404);
+  });
+
+  it("dispatches a route reached through $default by its method and path, with the path parameters API Gateway would not pass", async () => {
+    const submitted = await stack.request({ method: "POST", path: "/jobs", body: VALID });
+    const event = apiEvent({ method: "GET", path: `/jobs/${submitted.json.jobId}` });
+    const viaDefault = await stack.api({ ...event, routeKey: "$default", pathParameters: undefined });
+    expect(viaDefault.statusCode).to.equal(200);
+    expect(JSON.parse(viaDefault.body).jobId).to.equal(submitted.json.jobId);
   });
 
   it("answers 503 with Retry-After, without echoing the internal error, when DynamoDB is unreachable", async () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { isJsonContentType, readJsonBody } from "../../handlers/api/http";
-import { matchRoute, routeKey, routes } from "../../handlers/routes";
+import { apiPathPrefixes, isApiPath, matchRoute, resolveRoute, routeKey, routes } from "../../handlers/routes";
 import { settingsFromEnv } from "../../handlers/settings";
 import { apiEvent } from "../helpers/events";
 
@@ -18,6 +18,22 @@ describe("routes", () => {
     for (const [method, path] of [["GET", "/jobs"], ["PUT", "/jobs/x"], ["GET", "/jobs/"], ["GET", "/jobs/x/y"], ["GET", "/"]] as const) {
       expect(matchRoute(method, path), `${method} ${path}`).to.equal(undefined);
     }
+  });
+
+  it("tells a known path with the wrong method (405, with the methods it takes) from an unknown path (404)", () => {
+    const id = "0b4f8c8e-6a8e-4e8e-9a8e-0b4f8c8e6a8e";
+    expect(resolveRoute("PUT", "/jobs")).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
+    expect(resolveRoute("POST", `/jobs/${id}`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["GET", "DELETE"] });
+    expect(resolveRoute("GET", `/jobs/${id}/retry`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
+    expect(resolveRoute("GET", "/jobs/x/y")).to.deep.equal({ kind: "notFound" });
+    expect(resolveRoute("GET", "/")).to.deep.equal({ kind: "notFound" });
+    expect(resolveRoute("GET", "/job-types")).to.deep.include({ kind: "route" });
+  });
+
+  it("names the API's path prefixes from the route table, and the paths under them", () => {
+    expect(apiPathPrefixes()).to.deep.equal(["/job-types", "/jobs"]);
+    for (const path of ["/jobs", "/jobs/x", "/jobs/x/retry", "/job-types", "/job-types/x"]) expect(isApiPath(path), path).to.equal(true);
+    for (const path of ["/", "/index.html", "/jobsx", "/job", "/config.json"]) expect(isApiPath(path), path).to.equal(false);
   });
 
   it("has one distinct route key per entry", () => {
