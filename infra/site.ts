@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { apiPathPrefixes } from "../handlers/routes";
-import { SITE_CONTENT_SECURITY_POLICY } from "../handlers/securityHeaders";
+import { SITE_CONTENT_SECURITY_POLICY } from "../handlers/siteServing";
 import { notFoundFunctionCode } from "./notFoundFunction";
 import { siteFiles } from "./siteContent";
 

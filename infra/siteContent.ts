@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SITE_DEVELOPMENT_ONLY_FILES } from "../handlers/siteServing";
 
 /** Content types of the files a static site holds; anything else is served as bytes. */
 const CONTENT_TYPES: Record<string, string> = {
@@ -25,8 +26,7 @@ export function contentTypeOf(file: string): string {
 /** The key of the file that tells the page where the API is. */
 export const SITE_CONFIG_KEY = "config.json";
 
-/** Files of `site/` that are for development only (type-checking), never published. */
-const DEVELOPMENT_ONLY = new Set(["tsconfig.json"]);
+
 
 /** Every file under `dir` that the site serves, as keys relative to it with `/` separators, sorted. */
 export function siteFiles(dir: string): string[] {
@@ -35,7 +35,7 @@ export function siteFiles(dir: string): string[] {
     fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).flatMap((entry) => {
       const key = relative === "" ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) return walk(key);
-      return entry.isFile() && !DEVELOPMENT_ONLY.has(key) ? [key] : [];
+      return entry.isFile() && !SITE_DEVELOPMENT_ONLY_FILES.includes(key) ? [key] : [];
     });
   return walk("").sort();
 }

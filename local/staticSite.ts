@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
-import { SITE_CONTENT_SECURITY_POLICY } from "../handlers/securityHeaders";
+import { SITE_CONTENT_SECURITY_POLICY, SITE_DEVELOPMENT_ONLY_FILES } from "../handlers/siteServing";
 import type { FrontResponse } from "./apiGatewayEvent";
 
 /** The folder the page is served from: `site/` at the repository root. */
@@ -45,6 +45,8 @@ export async function readSiteFile(urlPath: string, siteDir: string = SITE_DIR):
   const relative = decoded.endsWith("/") ? `${decoded}index.html` : decoded;
   const file = resolve(join(siteDir, relative));
   if (!file.startsWith(siteDir + sep)) return undefined;
+  // As deployed: development-only files are not published.
+  if (SITE_DEVELOPMENT_ONLY_FILES.includes(file.slice(siteDir.length + 1).split(sep).join("/"))) return undefined;
   const contentType = CONTENT_TYPES[extname(file).toLowerCase()];
   if (!contentType) return undefined;
   try {

@@ -7,7 +7,8 @@ import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { DEFAULTS, JOB_TABLE, visibilityTimeoutSeconds } from "../../handlers/settings";
 import { LOCAL_AWS } from "../../local/emulators";
-import { runStartScript, SpawnedStack } from "./helpers/localStack";
+import { freePort } from "../../local/ports";
+import { runStartScript, spawnStartScript, SpawnedStack } from "./helpers/localStack";
 
 /** `npm start`'s HTTP front, emulators and refusals, from outside its process. */
 describe("npm start", function () {
@@ -36,12 +37,27 @@ describe("npm start", function () {
       expect(config).to.deep.equal({ apiUrl: stack.ready.apiUrl });
     });
 
-    it("answers unknown routes and files outside site/ with a problem 404", async () => {
-      for (const path of ["/nope", "/jobs", "/../package.json", "/%2e%2e/package.json", "/jobs/abc/cancel"]) {
+    it("answers unknown API paths with a problem 404, and known ones with the wrong method with 405 and Allow", async () => {
+      for (const path of ["/jobs/abc/cancel", "/job-types/x", "/jobs/a/b/c"]) {
         const response = await fetch(`${stack.ready.apiUrl}${path}`);
         expect(response.status, path).to.equal(404);
         expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
         expect(await response.json(), path).to.include({ status: 404, title: "Not Found" });
+      }
+      for (const [method, path, allow] of [["GET", "/jobs", "POST"], ["PUT", "/jobs", "POST"], ["POST", "/job-types", "GET"], ["PATCH", "/jobs/abc", "GET, DELETE"]] as const) {
+        const response = await fetch(`${stack.ready.apiUrl}${path}`, { method });
+        expect(response.status, `${method} ${path}`).to.equal(405);
+        expect(response.headers.get("allow"), `${method} ${path}`).to.equal(allow);
+        expect(response.headers.get("content-type"), `${method} ${path}`).to.equal("application/problem+json");
+      }
+    });
+
+    it("answers pages the site does not have, and files outside site/, with the site's 404 page", async () => {
+      for (const path of ["/nope", "/../package.json", "/%2e%2e/package.json", "/tsconfig.json", "/index.htm"]) {
+        const response = await fetch(`${stack.ready.apiUrl}${path}`);
+        expect(response.status, path).to.equal(404);
+        expect(response.headers.get("content-type"), path).to.match(/^text\/html/);
+        expect(await response.text(), path).to.contain("<h1>Not found</h1>");
       }
     });
 
@@ -109,6 +125,56 @@ describe("npm start", function () {
       expect(code).to.equal(1);
       expect(stderr.trim().split("\n")).to.have.length(1);
       expect(stderr).to.match(/data dir .* is in use by another CloudQueue \(pid \d+\)/);
+    });
+  });
+
+  describe("starting", () => {
+    it("never answers a 5xx other than 503 + Retry-After while it starts: requests hammered from the instant the port accepts", async () => {
+      const port = await freePort();
+      const dataDir = mkdtempSync(join(tmpdir(), "cloudqueue-startup-"));
+      const child = spawnStartScript(["--port", String(port), "--data-dir", dataDir]);
+      const closed = new Promise((resolve) => child.once("close", resolve));
+      const statuses = new Map<string, number>();
+      const count = (key: string) => statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      const deadline = Date.now() + 30_000;
+      let ready = false;
+      try {
+        while (!ready && Date.now() < deadline) {
+          const answers = await Promise.all(
+            ["/job-types", "/"].map(async (path) => {
+              try {
+                return { path, response: await fetch(`http://127.0.0.1:${port}${path}`) };
+              } catch {
+                return undefined; // not accepting connections yet
+              }
+            }),
+          );
+          for (const answer of answers) {
+            if (!answer) continue;
+            const { path, response } = answer;
+            count(`${path} ${response.status}`);
+            if (response.status === 503) {
+              expect(response.headers.get("retry-after"), path).to.equal("1");
+              expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
+              expect(await response.json(), path).to.include({ status: 503, type: "urn:cloudqueue:problem:starting" });
+            } else {
+              expect(response.status, `${path} while starting`).to.equal(200);
+              await response.arrayBuffer();
+              if (path === "/job-types") ready = true;
+            }
+          }
+        }
+        console.log(`      [startup] answers while starting: ${JSON.stringify(Object.fromEntries(statuses))}`);
+        expect(ready, "the stack became ready").to.equal(true);
+      } finally {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // gone
+        }
+        await closed;
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -167,6 +167,42 @@ describe("site in a real browser against npm start", function () {
     expect(await itemCount()).to.equal(before);
   });
 
+  it("waits out a 503 with Retry-After (a stack still starting) before loading the job types", async () => {
+    const fresh = await context.newPage();
+    let refused = 0;
+    await fresh.route("**/job-types", async (route) => {
+      if (refused++ < 2) {
+        await route.fulfill({ status: 503, headers: { "retry-after": "1", "content-type": "application/problem+json" }, body: JSON.stringify({ type: "urn:cloudqueue:problem:starting", title: "Service Unavailable", status: 503, detail: "CloudQueue is starting; retry in a moment" }) });
+      } else {
+        await route.continue();
+      }
+    });
+    try {
+      await fresh.goto(stack.ready.pageUrl);
+      await fresh.waitForSelector("#job-type option", { state: "attached", timeout: 10_000 });
+      expect(refused).to.equal(3);
+      expect(await fresh.isVisible("#load-error")).to.equal(false);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("explains API Gateway's own answers (its {message} JSON, not problem+json) and stores nothing", async () => {
+    const before = await itemCount();
+    const answers: Array<[number, string, RegExp]> = [
+      [429, "Too Many Requests", /throttling requests; wait a moment/],
+      [413, "Request Entity Too Large", /larger than API Gateway accepts/],
+      [504, "Endpoint request timed out", /did not answer in time.*check Recent jobs/],
+    ];
+    for (const [status, message, shown] of answers) {
+      await page.route("**/jobs", (route) => route.fulfill({ status, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) }), { times: 1 });
+      await page.click("#submit-job");
+      await page.waitForSelector("#form-error:not([hidden])");
+      expect(await page.textContent("#form-error"), String(status)).to.match(shown);
+    }
+    expect(await itemCount()).to.equal(before);
+  });
+
   it("keeps recent jobs across a reload and reopens one", async () => {
     const jobId = await submit("hash.digest", { text: "abc" });
     await waitForStatus("SUCCEEDED");

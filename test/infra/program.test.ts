@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as vm from "node:vm";
 import * as path from "node:path";
 import { apiPathPrefixes, routeKey, routes } from "../../handlers/routes";
-import { SITE_CONTENT_SECURITY_POLICY } from "../../handlers/securityHeaders";
+import { SITE_CONTENT_SECURITY_POLICY } from "../../handlers/siteServing";
 import { RUNTIME_PROVIDED_PACKAGES } from "../../infra/serviceFunction";
 import packageJson from "../../package.json";
 import { ENV, JOB_TABLE } from "../../handlers/settings";

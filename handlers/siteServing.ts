@@ -5,3 +5,6 @@
  */
 export const SITE_CONTENT_SECURITY_POLICY =
   "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** Files of `site/` for development only (type-checking): never published, never served. */
+export const SITE_DEVELOPMENT_ONLY_FILES: readonly string[] = ["tsconfig.json"];
