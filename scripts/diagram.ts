@@ -2,117 +2,46 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runProgram, type DeclaredResource, type ProgramRun } from "../test/infra/program";
+import { runProgram, type ProgramRun } from "../test/infra/program";
+import { systemFlowDot } from "./diagramDot";
+import { systemFlow } from "./diagramFlow";
+import { resourceGraphDot } from "./diagramResources";
 
 /**
- * The architecture diagram, drawn from the Pulumi program itself: it runs under mocks (with an
- * alert email, so the operations part is drawn, and an empty site folder, so the picture does
- * not change with the site's files), every declared AWS resource becomes a node, and an input
- * of one resource naming another (an ARN, URL, id or name) becomes an arrow labelled with the input.
+ * The architecture diagrams, drawn from the Pulumi program itself: it runs under mocks (with an
+ * alert email, so the operations part is drawn, and an empty site folder, so the pictures do not
+ * change with the site's files), then
+ * - `architecture`: the system flow, a dozen boxes found by the role their resources play
+ *   (scripts/diagramFlow.ts), the picture to read the system from;
+ * - `resources`: every declared resource and every input naming another (scripts/diagramResources.ts).
  */
 
-/** Where the diagram lives; the `.dot` is committed and checked by a test. */
+/** Where the diagrams live; the `.dot` files are committed and checked by a test. */
 export const DIAGRAM_DIR = path.join(__dirname, "..", "diagrams");
 export const DIAGRAM_CONFIG = { alertEmail: "ops@example.com" };
 
-const GROUPS: Array<{ label: string; services: string[] }> = [
-  { label: "HTTP API", services: ["apigatewayv2"] },
-  { label: "Functions", services: ["lambda", "iam", "cloudwatch/logGroup", "cloudwatch/eventRule", "cloudwatch/eventTarget"] },
-  { label: "State", services: ["dynamodb", "sqs"] },
-  { label: "Site", services: ["s3", "cloudfront"] },
-  { label: "Operations", services: ["sns", "cloudwatch/metricAlarm", "budgets"] },
-];
+/** Each diagram: its file name (without extension), its source from a run, its PNG resolution. */
+export const DIAGRAMS = [
+  { name: "architecture", dot: (run: ProgramRun) => systemFlowDot(systemFlow(run)), dpi: 78 },
+  { name: "resources", dot: resourceGraphDot, dpi: 80 },
+] as const;
 
-const IDENTIFYING = ["arn", "url", "name", "apiEndpoint", "executionArn", "domainName", "bucketRegionalDomainName"];
-
-function service(resource: DeclaredResource): string {
-  const [, module = ""] = resource.type.split(":");
-  return module;
-}
-
-function groupOf(resource: DeclaredResource): string {
-  const module = service(resource);
-  const group = GROUPS.find((candidate) => candidate.services.some((entry) => module === entry || module.startsWith(`${entry}/`)));
-  return group?.label ?? "Other";
-}
-
-function kind(resource: DeclaredResource): string {
-  return resource.type.split(":")[2] ?? resource.type;
-}
-
-function nodeId(resource: DeclaredResource): string {
-  return `${kind(resource)}:${resource.name}`;
-}
-
-/** Every string leaf of an input value, with the top-level input it sits under. */
-function stringLeaves(value: unknown, key: string, out: Array<[string, string]>): void {
-  if (typeof value === "string") out.push([key, value]);
-  else if (Array.isArray(value)) value.forEach((item) => stringLeaves(item, key, out));
-  else if (value && typeof value === "object" && value.constructor === Object) {
-    for (const item of Object.values(value)) stringLeaves(item, key, out);
-  }
-}
-
-const quote = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-
-/** The Graphviz source of the program's architecture, deterministic for a given program. */
-export function architectureDot(run: ProgramRun): string {
-  const resources = run.resources.filter((resource) => resource.type.startsWith("aws:")).sort((a, b) => nodeId(a).localeCompare(nodeId(b)));
-  const byValue = new Map<string, DeclaredResource[]>();
-  for (const resource of resources) {
-    const values = new Set([resource.id, ...IDENTIFYING.map((field) => resource.state[field]).filter((value): value is string => typeof value === "string" && value.length >= 6)]);
-    for (const value of values) byValue.set(value, [...(byValue.get(value) ?? []), resource]);
-  }
-  const edges = new Set<string>();
-  for (const resource of resources) {
-    const leaves: Array<[string, string]> = [];
-    for (const [key, value] of Object.entries(resource.inputs)) if (key !== "code") stringLeaves(value, key, leaves);
-    for (const [key, text] of leaves) {
-      for (const [value, targets] of byValue) {
-        const long = value.startsWith("arn:") || value.startsWith("https://");
-        if (text !== value && !(long && text.includes(value))) continue;
-        for (const target of targets) if (target !== resource) edges.add(`  ${quote(nodeId(resource))} -> ${quote(nodeId(target))} [label=${quote(key)}];`);
-      }
-    }
-  }
-  const lines = [
-    "// Generated by `npm run diagram` from the Pulumi program under mocks: do not edit.",
-    "digraph cloudqueue {",
-    '  graph [rankdir=LR, fontname="Helvetica", fontsize=12, nodesep=0.25, ranksep=0.9, label="CloudQueue: resources declared by the Pulumi program (arrow: input naming another resource)", labelloc=t];',
-    '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", fontname="Helvetica", fontsize=10];',
-    '  edge [fontname="Helvetica", fontsize=8, color="#55606e"];',
-    '  "client" [label="Browser / API client", shape=oval, fillcolor="#fff4d6"];',
-  ];
-  for (const group of [...GROUPS.map((entry) => entry.label), "Other"]) {
-    const members = resources.filter((resource) => groupOf(resource) === group);
-    if (members.length === 0) continue;
-    lines.push(`  subgraph ${quote(`cluster_${group}`)} {`, `    label=${quote(group)}; style=rounded; color="#b8c2cc";`);
-    for (const resource of members) lines.push(`    ${quote(nodeId(resource))} [label=${quote(`${resource.name}\n${kind(resource)}`)}];`);
-    lines.push("  }");
-  }
-  const api = resources.find((resource) => resource.type === "aws:apigatewayv2/api:Api");
-  const cdn = resources.find((resource) => resource.type === "aws:cloudfront/distribution:Distribution");
-  if (api) lines.push(`  "client" -> ${quote(nodeId(api))} [label="HTTPS /jobs"];`);
-  if (cdn) lines.push(`  "client" -> ${quote(nodeId(cdn))} [label="HTTPS site"];`);
-  lines.push(...[...edges].sort(), "}", "");
-  return lines.join("\n");
-}
-
-/** Runs the program under mocks with the diagram's configuration. */
-export async function diagramRun(): Promise<ProgramRun> {
+/** Runs the program under mocks with the diagram's configuration (or `config`). */
+export async function diagramRun(config: Record<string, unknown> = DIAGRAM_CONFIG): Promise<ProgramRun> {
   const emptySite = fs.mkdtempSync(path.join(os.tmpdir(), "cloudqueue-diagram-site-"));
-  return runProgram(DIAGRAM_CONFIG, emptySite);
+  return runProgram(config, emptySite);
 }
 
 async function main(): Promise<void> {
-  const dot = architectureDot(await diagramRun());
+  const run = await diagramRun();
   fs.mkdirSync(DIAGRAM_DIR, { recursive: true });
-  const dotFile = path.join(DIAGRAM_DIR, "architecture.dot");
-  fs.writeFileSync(dotFile, dot);
-  for (const format of ["svg", "png"]) {
-    execFileSync("dot", [`-T${format}`, ...(format === "png" ? ["-Gdpi=80"] : []), dotFile, "-o", path.join(DIAGRAM_DIR, `architecture.${format}`)]);
+  for (const diagram of DIAGRAMS) {
+    const dotFile = path.join(DIAGRAM_DIR, `${diagram.name}.dot`);
+    fs.writeFileSync(dotFile, diagram.dot(run));
+    execFileSync("dot", ["-Tsvg", dotFile, "-o", path.join(DIAGRAM_DIR, `${diagram.name}.svg`)]);
+    execFileSync("dot", ["-Tpng", `-Gdpi=${diagram.dpi}`, dotFile, "-o", path.join(DIAGRAM_DIR, `${diagram.name}.png`)]);
+    console.log(`wrote ${path.relative(process.cwd(), dotFile)} and its .svg and .png`);
   }
-  console.log(`wrote ${path.relative(process.cwd(), dotFile)} and its .svg and .png`);
 }
 
 if (require.main === module) {

@@ -1,31 +1,157 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { architectureDot, DIAGRAM_DIR, diagramRun } from "../../scripts/diagram";
+import { DIAGRAM_DIR, DIAGRAMS, diagramRun } from "../../scripts/diagram";
+import { FLOW_NODE, systemFlow, type FlowNodeId, type SystemFlow } from "../../scripts/diagramFlow";
+import { resourceGraphDot } from "../../scripts/diagramResources";
+import type { DeclaredResource, ProgramRun } from "./program";
 
-describe("diagrams/architecture.dot", function () {
+const { client, cdn, bucket, api, apiFunction, table, queue, worker, dlq, schedule, sweeper, alarm, alerts, inbox, budget } = FLOW_NODE;
+const OPERATIONS: FlowNodeId[] = [alarm, alerts, inbox, budget];
+
+/** The design's flow with the site serving the API under its own origin, as the program declares it. */
+const DESIGN_FLOW: Array<[FlowNodeId, FlowNodeId]> = [
+  [client, cdn],
+  [client, api],
+  [cdn, bucket],
+  [cdn, api],
+  [api, apiFunction],
+  [apiFunction, table],
+  [apiFunction, queue],
+  [queue, worker],
+  [worker, table],
+  [queue, dlq],
+  [schedule, sweeper],
+  [sweeper, table],
+  [sweeper, queue],
+  [dlq, alarm],
+  [alarm, alerts],
+  [alerts, inbox],
+  [budget, inbox],
+];
+
+const pairs = (flow: SystemFlow) => flow.edges.map((edge): [FlowNodeId, FlowNodeId] => [edge.from, edge.to]);
+const ids = (flow: SystemFlow) => flow.nodes.map((node) => node.id);
+const labelOf = (flow: SystemFlow, from: FlowNodeId, to: FlowNodeId) => flow.edges.find((edge) => edge.from === from && edge.to === to)?.label;
+
+/** `run` with its resources changed by `change` (the run itself is shared and left as it is). */
+function altered(run: ProgramRun, change: (resources: DeclaredResource[]) => DeclaredResource[]): ProgramRun {
+  return { ...run, resources: change(run.resources.map((resource) => ({ ...resource, inputs: { ...resource.inputs } }))) };
+}
+
+/** A role policy without its DynamoDB statements. */
+function withoutDynamoGrants(policy: DeclaredResource): DeclaredResource {
+  const document = JSON.parse(policy.inputs.policy);
+  const Statement = document.Statement.filter((statement: { Action: string[] }) => !statement.Action.some((action) => action.startsWith("dynamodb:")));
+  return { ...policy, inputs: { ...policy.inputs, policy: JSON.stringify({ ...document, Statement }) } };
+}
+
+describe("diagrams", function () {
   this.timeout(60_000);
-  let dot: string;
+  let run: ProgramRun;
   before(async () => {
-    dot = architectureDot(await diagramRun());
+    run = await diagramRun();
   });
 
-  it("matches what the program declares (run `npm run diagram` after changing infra/)", async () => {
-    const committed = fs.readFileSync(path.join(DIAGRAM_DIR, "architecture.dot"), "utf8");
-    expect(committed).to.equal(dot);
-  });
+  for (const diagram of DIAGRAMS) {
+    it(`diagrams/${diagram.name}.dot matches what the program declares (run \`npm run diagram\` after changing infra/)`, () => {
+      const committed = fs.readFileSync(path.join(DIAGRAM_DIR, `${diagram.name}.dot`), "utf8");
+      expect(committed).to.equal(diagram.dot(run));
+    });
+  }
 
-  it("draws the data path: client → API → api function → table and queue → worker, and the DLQ, sweeper and alarm", async () => {
-    const edge = (from: string, to: string, label: string) => `"${from}" -> "${to}" [label="${label}"];`;
-    expect(dot).to.include('"client" -> "Api:cloudqueue-api"');
-    expect(dot).to.include(edge("Integration:cloudqueue-lambda", "Function:cloudqueue-api", "integrationUri"));
-    expect(dot).to.include(edge("Function:cloudqueue-api", "Table:cloudqueue-jobs", "environment"));
-    expect(dot).to.include(edge("Function:cloudqueue-api", "Queue:cloudqueue-queue", "environment"));
-    expect(dot).to.include(edge("EventSourceMapping:cloudqueue-worker-mapping", "Queue:cloudqueue-queue", "eventSourceArn"));
-    expect(dot).to.include(edge("EventSourceMapping:cloudqueue-worker-mapping", "Function:cloudqueue-worker", "functionName"));
-    expect(dot).to.include(edge("Queue:cloudqueue-queue", "Queue:cloudqueue-dlq", "redrivePolicy"));
-    expect(dot).to.include(edge("EventTarget:cloudqueue-sweep-target", "Function:cloudqueue-sweeper", "arn"));
-    expect(dot).to.include(edge("MetricAlarm:cloudqueue-dlq-not-empty", "Queue:cloudqueue-dlq", "dimensions"));
-    expect(dot).to.include(edge("MetricAlarm:cloudqueue-dlq-not-empty", "Topic:cloudqueue-alerts", "alarmActions"));
+  describe("the system flow (diagrams/architecture)", () => {
+    it("draws exactly the design's arrows, each read from a relation between the program's resources", () => {
+      const flow = systemFlow(run);
+
+      expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW);
+      expect(flow.edges).to.have.length(DESIGN_FLOW.length);
+    });
+
+    it("draws each box for the resource playing its role", () => {
+      const flow = systemFlow(run);
+
+      const drawn = Object.fromEntries(flow.nodes.map((node) => [node.id, node.resource && `${node.resource.type.split(":")[2]}:${node.resource.name}`]));
+
+      expect(drawn).to.deep.equal({
+        client: undefined,
+        cdn: "Distribution:cloudqueue-site-cdn",
+        bucket: "Bucket:cloudqueue-site-bucket",
+        api: "Api:cloudqueue-api",
+        apiFunction: "Function:cloudqueue-api",
+        queue: "Queue:cloudqueue-queue",
+        worker: "Function:cloudqueue-worker",
+        dlq: "Queue:cloudqueue-dlq",
+        schedule: "EventRule:cloudqueue-sweep-schedule",
+        sweeper: "Function:cloudqueue-sweeper",
+        table: "Table:cloudqueue-jobs",
+        alarm: "MetricAlarm:cloudqueue-dlq-not-empty",
+        alerts: "Topic:cloudqueue-alerts",
+        inbox: "TopicSubscription:cloudqueue-alerts-email",
+        budget: "Budget:cloudqueue-monthly-budget",
+      });
+    });
+
+    it("leaves out the alarm, topic, email and budget without an alertEmail, and labels arrows from the config", async () => {
+      const flow = systemFlow(await diagramRun({ maxReceiveCount: 7, batchSize: 5 }));
+
+      expect(ids(flow).filter((id) => OPERATIONS.includes(id))).to.deep.equal([]);
+      expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW.filter(([from, to]) => !OPERATIONS.includes(from) && !OPERATIONS.includes(to)));
+      expect(labelOf(flow, queue, dlq)).to.equal("redrive after\n7 receives");
+      expect(labelOf(flow, queue, worker)).to.equal("batches\nof 5");
+    });
+
+    it("draws no worker when no event source mapping names one", () => {
+      const flow = systemFlow(altered(run, (resources) => resources.filter((resource) => resource.type !== "aws:lambda/eventSourceMapping:EventSourceMapping")));
+
+      expect(ids(flow)).to.not.include(worker);
+      expect(pairs(flow).filter((pair) => pair.includes(worker))).to.deep.equal([]);
+    });
+
+    it("draws no table arrow for a function whose role policy no longer names the table", () => {
+      const flow = systemFlow(
+        altered(run, (resources) =>
+          resources.map((resource) =>
+            resource.type === "aws:iam/rolePolicy:RolePolicy" && resource.name === "cloudqueue-worker-policy" ? withoutDynamoGrants(resource) : resource,
+          ),
+        ),
+      );
+
+      expect(pairs(flow)).to.not.deep.include([worker, table]);
+      expect(pairs(flow)).to.deep.include([apiFunction, table]);
+    });
+
+    it("draws the client calling the API itself when the distribution has no origin at the API", () => {
+      const flow = systemFlow(
+        altered(run, (resources) =>
+          resources.map((resource) => {
+            if (resource.type !== "aws:cloudfront/distribution:Distribution") return resource;
+            const siteOrigin = resource.inputs.defaultCacheBehavior.targetOriginId;
+            const origins = resource.inputs.origins.filter((origin: { originId: string }) => origin.originId === siteOrigin);
+            return { ...resource, inputs: { ...resource.inputs, origins, orderedCacheBehaviors: undefined } };
+          }),
+        ),
+      );
+
+      expect(pairs(flow)).to.deep.include([client, api]);
+      expect(pairs(flow)).to.not.deep.include([cdn, api]);
+      expect(pairs(flow)).to.deep.include([cdn, bucket]);
+    });
+
+    it("leaves a resource of no role to the full graph", () => {
+      const extra: DeclaredResource = {
+        ...run.resources[0]!,
+        type: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        name: "cloudqueue-extra-async",
+        inputs: { functionName: "cloudqueue-sweeper-function", maximumRetryAttempts: 0 },
+        state: {},
+        id: "cloudqueue-extra-async-id",
+      };
+      const withExtra = altered(run, (resources) => [...resources, extra]);
+
+      expect(systemFlow(withExtra).edges).to.deep.equal(systemFlow(run).edges);
+      expect(ids(systemFlow(withExtra))).to.deep.equal(ids(systemFlow(run)));
+      expect(resourceGraphDot(withExtra)).to.include('"FunctionEventInvokeConfig:cloudqueue-extra-async" -> "Function:cloudqueue-sweeper" [label="functionName"];');
+    });
   });
 });
