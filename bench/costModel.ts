@@ -42,12 +42,51 @@ export interface CostInputs {
   workerBilledMsPerRecord: number;
   sweeperBilledMs: number;
   itemBytes: number;
-  logBytesPerInvocation: number;
+  /** Bytes of Lambda's own `platform.start` + `platform.report` records, every invocation of every function. */
+  platformLogBytesPerInvocation: number;
+  /** Bytes of the handlers' own JSON lines per job (its transitions). */
   logBytesPerJob: number;
   /** Share of the configured batch size the worker's batches hold on average. */
   batchFill: number;
+  /** Mean bytes CloudFront sends back for one API request (headers + body). */
+  apiResponseBytes: number;
+  /** Requests a page view makes for the site's own files (page, styles, modules, `config.json`). */
+  pageRequestsPerView: number;
+  /** Bytes of those files. */
+  pageBytesPerView: number;
+  /** `GET /job-types` a page view makes (the page lists the types once when it loads). */
+  jobTypeReadsPerPageView: number;
   pageViewsPerMonth: number;
 }
+
+/**
+ * The records Lambda itself writes to CloudWatch Logs for each invocation of a function whose
+ * `loggingConfig` says `logFormat: "JSON"` and `systemLogLevel: "INFO"` (`infra/serviceFunction.ts`).
+ * "By default, Lambda sets the system log level to INFO, and with this setting, Lambda automatically
+ * sends `start` and `report` log messages to CloudWatch" (Log-level filtering,
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+ * The shapes and example values are AWS's own (Telemetry API `Event` schema reference,
+ * https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html), written compact as
+ * CloudWatch stores a log event; `status` is one of `PlatformReport`'s listed attributes, though that
+ * page's example leaves it out. Not counted: `tracing` (no X-Ray on these functions);
+ * `initDurationMs` (cold starts only, 22 B); `platform.runtimeDone`, which is not among the records
+ * INFO sends (about 190 B more per invocation if it were); `platform.initStart`/`initReport`, which
+ * come once per execution environment, not per invocation.
+ */
+export const PLATFORM_LOG_RECORDS = [
+  { time: "2022-10-12T00:00:15.064Z", type: "platform.start", record: { requestId: "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa", version: "$LATEST" } },
+  {
+    time: "2022-10-12T00:01:15.000Z",
+    type: "platform.report",
+    record: {
+      requestId: "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa",
+      metrics: { durationMs: 693.92, billedDurationMs: 694, memorySizeMB: 128, maxMemoryUsedMB: 84 },
+      status: "success",
+    },
+  },
+] as const;
+
+const platformLogBytes = PLATFORM_LOG_RECORDS.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)), 0);
 
 /** The assumptions the cost model makes where nothing here measures AWS itself; printed with every estimate. */
 export const ASSUMPTIONS = {
@@ -56,9 +95,16 @@ export const ASSUMPTIONS = {
   workerBilledMsPerRecord: 15,
   sweeperBilledMs: 60,
   itemBytes: 900,
-  logBytesPerInvocation: 350,
+  /** 377 B: `platform.start` + `platform.report` as AWS documents them ({@link PLATFORM_LOG_RECORDS}). */
+  platformLogBytesPerInvocation: platformLogBytes,
   logBytesPerJob: 600,
   batchFill: 0.5,
+  /** About 3 KB of responses per job of four requests: a 202 with the new job, three reads of it. */
+  apiResponseBytes: 750,
+  /** `index.html`, `styles.css`, seven modules, `config.json` (`site/`), none cached yet. */
+  pageRequestsPerView: 10,
+  pageBytesPerView: 45_000,
+  jobTypeReadsPerPageView: 1,
 } as const satisfies Partial<CostInputs>;
 
 export interface CostLine {
@@ -74,23 +120,38 @@ const MONTH_SECONDS = 30 * 24 * 3600;
 /** Lambda's SQS event source mapping long-polls an idle queue with five pollers, 20 s each. */
 const IDLE_RECEIVES_PER_MONTH = (5 * MONTH_SECONDS) / 20;
 
-/**
- * The monthly cost of a CloudQueue stack running `jobsPerMonth` jobs, per service, at list price
- * and after the always-free tiers (each free tier applied as if CloudQueue were the account's only
- * user of it).
- */
-export function monthlyCost(inputs: CostInputs): CostLine[] {
+/** What a month of `jobsPerMonth` jobs uses of each service, before any price. */
+export interface MonthlyUsage {
+  apiRequests: number;
+  lambdaRequests: number;
+  gbSeconds: number;
+  sqsRequests: number;
+  tableWrites: number;
+  indexWrites: number;
+  readUnits: number;
+  storedGb: number;
+  /** Lambda's own `platform.start` + `platform.report` records, all functions. */
+  platformLogGb: number;
+  logGb: number;
+  logStoredGb: number;
+  pageRequests: number;
+  edgeRequests: number;
+  edgeOutGb: number;
+}
+
+/** The month's usage of each service (see {@link monthlyCost} for its price). */
+export function monthlyUsage(inputs: CostInputs): MonthlyUsage {
   const n = inputs.jobsPerMonth;
   const gb = inputs.lambdaMemoryMb / 1024;
   const statusReads = inputs.statusReadsPerJob;
   const batches = n / Math.max(1, inputs.batchSize * inputs.batchFill);
   const sweeperRuns = MONTH_SECONDS / 60;
+  const { apiRequests, pageRequests, edgeRequests, edgeOutGb } = edgeTraffic(inputs);
 
-  const apiInvocations = n * (1 + statusReads);
   const workerInvocations = batches;
-  const lambdaRequests = apiInvocations + workerInvocations + sweeperRuns;
+  const lambdaRequests = apiRequests + workerInvocations + sweeperRuns;
   const gbSeconds =
-    (apiInvocations * inputs.apiBilledMs + workerInvocations * inputs.workerBilledMsPerBatch + n * inputs.workerBilledMsPerRecord + sweeperRuns * inputs.sweeperBilledMs) / 1000 * gb;
+    (apiRequests * inputs.apiBilledMs + workerInvocations * inputs.workerBilledMsPerBatch + n * inputs.workerBilledMsPerRecord + sweeperRuns * inputs.sweeperBilledMs) / 1000 * gb;
 
   const sqsRequests =
     n * (inputs.calls.SendMessage + (inputs.calls.ChangeMessageVisibility ?? 0)) + batches * 2 /* receive + delete batch */ + IDLE_RECEIVES_PER_MONTH;
@@ -103,30 +164,77 @@ export function monthlyCost(inputs: CostInputs): CostLine[] {
   const readUnits = n * (statusReads + (inputs.calls.GetItem ?? 0)) * Math.ceil(inputs.itemBytes / 4096) + sweeperRuns * inputs.sweepShards * 0.5;
   const storedGb = (n * inputs.itemBytes * (inputs.retentionDays / 30 + 0.02)) / 1024 ** 3;
 
-  const logGb = (lambdaRequests * inputs.logBytesPerInvocation + n * inputs.logBytesPerJob) / 1024 ** 3;
+  // Every invocation of every function writes its platform records; the handlers add their transition lines per job.
+  const platformLogGb = (lambdaRequests * inputs.platformLogBytesPerInvocation) / 1024 ** 3;
+  const logGb = platformLogGb + (n * inputs.logBytesPerJob) / 1024 ** 3;
   const logStoredGb = logGb * Math.min(inputs.logRetentionDays / 30, 12);
+  return { apiRequests, lambdaRequests, gbSeconds, sqsRequests, tableWrites, indexWrites, readUnits, storedGb, platformLogGb, logGb, logStoredGb, pageRequests, edgeRequests, edgeOutGb };
+}
 
+/**
+ * The monthly cost of a CloudQueue stack running `jobsPerMonth` jobs, per service, at list price
+ * and after the always-free tiers (each free tier applied as if CloudQueue were the account's only
+ * user of it).
+ */
+export function monthlyCost(inputs: CostInputs): CostLine[] {
+  const u = monthlyUsage(inputs);
   const { lambda, apiGatewayHttp, sqs, dynamodb, cloudwatchLogs, cloudwatchAlarms, budgets, s3, cloudfront } = PRICES;
-  const free = (amount: number, allowance: number) => Math.max(0, amount - allowance);
-  const lines: CostLine[] = [
-    line("Lambda requests", `${fmt(lambdaRequests)} invocations`, lambdaRequests / 1e6 * lambda.perMillionRequests, free(lambdaRequests, lambda.freeRequests) / 1e6 * lambda.perMillionRequests),
-    line("Lambda compute (arm64)", `${fmt(gbSeconds)} GB-s`, gbSeconds * lambda.perGbSecondArm64, free(gbSeconds, lambda.freeGbSeconds) * lambda.perGbSecondArm64),
-    line("API Gateway HTTP API", `${fmt(apiInvocations)} requests`, apiInvocations / 1e6 * apiGatewayHttp.perMillionRequests, apiInvocations / 1e6 * apiGatewayHttp.perMillionRequests),
-    line("SQS", `${fmt(sqsRequests)} requests (${fmt(IDLE_RECEIVES_PER_MONTH)} idle long polls)`, sqsRequests / 1e6 * sqs.perMillionRequests, free(sqsRequests, sqs.freeRequests) / 1e6 * sqs.perMillionRequests),
-    line("DynamoDB writes", `${fmt(tableWrites)} table + ${fmt(indexWrites)} index WRU`, (tableWrites + indexWrites) / 1e6 * dynamodb.perMillionWriteUnits, (tableWrites + indexWrites) / 1e6 * dynamodb.perMillionWriteUnits),
-    line("DynamoDB reads", `${fmt(readUnits)} RRU`, readUnits / 1e6 * dynamodb.perMillionReadUnits, readUnits / 1e6 * dynamodb.perMillionReadUnits),
-    line("DynamoDB storage", `${storedGb.toFixed(3)} GB`, storedGb * dynamodb.perGbMonth, free(storedGb, dynamodb.freeStorageGb) * dynamodb.perGbMonth),
-    line("DynamoDB PITR", inputs.pointInTimeRecovery ? `${storedGb.toFixed(3)} GB` : "off", inputs.pointInTimeRecovery ? storedGb * dynamodb.pitrPerGbMonth : 0, inputs.pointInTimeRecovery ? storedGb * dynamodb.pitrPerGbMonth : 0),
-    line("CloudWatch Logs", `${logGb.toFixed(3)} GB ingested, ${logStoredGb.toFixed(3)} GB kept`, logGb * cloudwatchLogs.perGbIngested + logStoredGb * cloudwatchLogs.perGbMonthStored, free(logGb, cloudwatchLogs.freeGb) * cloudwatchLogs.perGbIngested + free(logStoredGb, cloudwatchLogs.freeGb) * cloudwatchLogs.perGbMonthStored),
+  const storage = inputs.pointInTimeRecovery ? u.storedGb * dynamodb.pitrPerGbMonth : 0;
+  return [
+    line("Lambda requests", `${fmt(u.lambdaRequests)} invocations`, u.lambdaRequests / 1e6 * lambda.perMillionRequests, free(u.lambdaRequests, lambda.freeRequests) / 1e6 * lambda.perMillionRequests),
+    line("Lambda compute (arm64)", `${fmt(u.gbSeconds)} GB-s`, u.gbSeconds * lambda.perGbSecondArm64, free(u.gbSeconds, lambda.freeGbSeconds) * lambda.perGbSecondArm64),
+    line("API Gateway HTTP API", `${fmt(u.apiRequests)} requests`, u.apiRequests / 1e6 * apiGatewayHttp.perMillionRequests, u.apiRequests / 1e6 * apiGatewayHttp.perMillionRequests),
+    line("SQS", `${fmt(u.sqsRequests)} requests (${fmt(IDLE_RECEIVES_PER_MONTH)} idle long polls)`, u.sqsRequests / 1e6 * sqs.perMillionRequests, free(u.sqsRequests, sqs.freeRequests) / 1e6 * sqs.perMillionRequests),
+    line("DynamoDB writes", `${fmt(u.tableWrites)} table + ${fmt(u.indexWrites)} index WRU`, (u.tableWrites + u.indexWrites) / 1e6 * dynamodb.perMillionWriteUnits, (u.tableWrites + u.indexWrites) / 1e6 * dynamodb.perMillionWriteUnits),
+    line("DynamoDB reads", `${fmt(u.readUnits)} RRU`, u.readUnits / 1e6 * dynamodb.perMillionReadUnits, u.readUnits / 1e6 * dynamodb.perMillionReadUnits),
+    line("DynamoDB storage", `${u.storedGb.toFixed(3)} GB`, u.storedGb * dynamodb.perGbMonth, free(u.storedGb, dynamodb.freeStorageGb) * dynamodb.perGbMonth),
+    line("DynamoDB PITR", inputs.pointInTimeRecovery ? `${u.storedGb.toFixed(3)} GB` : "off", storage, storage),
+    line(
+      "CloudWatch Logs",
+      `${u.logGb.toFixed(3)} GB ingested (${u.platformLogGb.toFixed(3)} GB platform records), ${u.logStoredGb.toFixed(3)} GB kept`,
+      u.logGb * cloudwatchLogs.perGbIngested + u.logStoredGb * cloudwatchLogs.perGbMonthStored,
+      free(u.logGb, cloudwatchLogs.freeGb) * cloudwatchLogs.perGbIngested + free(u.logStoredGb, cloudwatchLogs.freeGb) * cloudwatchLogs.perGbMonthStored,
+    ),
     line("CloudWatch alarm (DLQ)", inputs.alertEmail ? "1 alarm" : "none", inputs.alertEmail ? cloudwatchAlarms.perAlarmMonth : 0, 0),
     line("AWS Budgets", inputs.alertEmail ? "1 budget" : "none", inputs.alertEmail ? budgets.perBudgetDay * 30 : 0, 0),
-    line("S3 + CloudFront (site)", `${fmt(inputs.pageViewsPerMonth)} page views`, inputs.pageViewsPerMonth * (6 * s3.perThousandGets / 1000 + 6 * cloudfront.perTenThousandHttpsRequests / 1e4), 0),
+    line(
+      "CloudFront (page + API)",
+      `${fmt(u.edgeRequests)} HTTPS requests (${fmt(u.apiRequests)} API), ${u.edgeOutGb.toFixed(2)} GB out`,
+      u.edgeRequests / 1e4 * cloudfront.perTenThousandHttpsRequests + u.edgeOutGb * cloudfront.perGbOut,
+      free(u.edgeRequests, cloudfront.freeRequests) / 1e4 * cloudfront.perTenThousandHttpsRequests + free(u.edgeOutGb, cloudfront.freeGbOut) * cloudfront.perGbOut,
+    ),
+    // At most: CloudFront answers most page requests from its cache. S3 has no always-free tier.
+    line("S3 (site files)", `${fmt(u.pageRequests)} GETs at most`, u.pageRequests / 1000 * s3.perThousandGets, u.pageRequests / 1000 * s3.perThousandGets),
   ];
-  return lines;
 
   function line(service: string, usage: string, list: number, billed: number): CostLine {
     return { service, usage, list, billed: Math.min(list, billed) };
   }
+}
+
+/**
+ * What serving the API from the site's own origin adds: each API request is also a CloudFront HTTPS
+ * request. `billed` is what is left after CloudFront's free requests, which the page's own files use
+ * first. Response bytes are not counted here: they leave through CloudFront instead of API Gateway,
+ * at a lower price per GB, so same-origin saves on them.
+ */
+export function sameOriginApiCost(inputs: CostInputs): { apiRequests: number; list: number; billed: number } {
+  const { apiRequests, pageRequests } = edgeTraffic(inputs);
+  const { perTenThousandHttpsRequests: price, freeRequests } = PRICES.cloudfront;
+  const billedRequests = free(pageRequests + apiRequests, freeRequests) - free(pageRequests, freeRequests);
+  return { apiRequests, list: (apiRequests / 1e4) * price, billed: (billedRequests / 1e4) * price };
+}
+
+/** The page's requests at the edge: its own files from S3, and every API request (same origin). */
+function edgeTraffic(inputs: CostInputs): { apiRequests: number; pageRequests: number; edgeRequests: number; edgeOutGb: number } {
+  const apiRequests = inputs.jobsPerMonth * (1 + inputs.statusReadsPerJob) + inputs.pageViewsPerMonth * inputs.jobTypeReadsPerPageView;
+  const pageRequests = inputs.pageViewsPerMonth * inputs.pageRequestsPerView;
+  const edgeOutGb = (inputs.pageViewsPerMonth * inputs.pageBytesPerView + apiRequests * inputs.apiResponseBytes) / 1024 ** 3;
+  return { apiRequests, pageRequests, edgeRequests: apiRequests + pageRequests, edgeOutGb };
+}
+
+function free(amount: number, allowance: number): number {
+  return Math.max(0, amount - allowance);
 }
 
 function fmt(value: number): string {

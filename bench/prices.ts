@@ -8,7 +8,8 @@ export const PRICES = {
   region: "us-east-1",
   asOf: "2025 list prices",
   lambda: { perMillionRequests: 0.2, perGbSecondArm64: 0.0000133334, freeRequests: 1_000_000, freeGbSeconds: 400_000 },
-  apiGatewayHttp: { perMillionRequests: 1.0, firstYearFreeRequests: 1_000_000 },
+  /** Data transfer out is billed at EC2's internet rate (first 10 TB a month); the model counts it at CloudFront instead (same origin). */
+  apiGatewayHttp: { perMillionRequests: 1.0, firstYearFreeRequests: 1_000_000, dataTransferOutPerGb: 0.09 },
   sqs: { perMillionRequests: 0.4, freeRequests: 1_000_000 },
   dynamodb: { perMillionWriteUnits: 0.625, perMillionReadUnits: 0.125, perGbMonth: 0.25, pitrPerGbMonth: 0.2, freeStorageGb: 25 },
   cloudwatchLogs: { perGbIngested: 0.5, perGbMonthStored: 0.03, freeGb: 5 },
@@ -16,5 +17,13 @@ export const PRICES = {
   sns: { perHundredThousandEmails: 2.0, freeEmails: 1_000 },
   budgets: { perBudgetDay: 0.02, freeBudgets: 2 },
   s3: { perGbMonth: 0.023, perThousandGets: 0.0004 },
+  /**
+   * PriceClass_100 edges (United States, Mexico, Canada, Europe, Israel): data transfer out to the
+   * internet $0.085/GB for the first 10 TB a month, $0.0100 per 10,000 HTTPS requests; always free each
+   * month: 1 TB out and 10,000,000 HTTP or HTTPS requests. Origin fetches from AWS origins (S3, API
+   * Gateway) are free. https://aws.amazon.com/cloudfront/pricing/ (request rates as also summarised
+   * by https://wring.co/blog/aws-cloudfront-pricing-guide). Left out: bytes the page sends to the origin
+   * (a `POST /jobs` body, under 1 KB), billed per GB at the "to origin" rate.
+   */
   cloudfront: { perGbOut: 0.085, perTenThousandHttpsRequests: 0.01, freeGbOut: 1_024, freeRequests: 10_000_000 },
 } as const;

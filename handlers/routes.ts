@@ -42,9 +42,10 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
 export type RouteResolution = { kind: "route"; match: RouteMatch } | { kind: "methodNotAllowed"; allow: string[] } | { kind: "notFound" };
 
 export function resolveRoute(method: string, path: string): RouteResolution {
-  const match = matchRoute(method, path);
+  // HEAD is GET without the body (RFC 9110): wherever GET is served, so is HEAD.
+  const match = matchRoute(method.toUpperCase() === "HEAD" ? "GET" : method, path);
   if (match) return { kind: "route", match };
-  const allow = routes.filter((route) => matchPath(route, path) !== undefined).map((route) => route.method);
+  const allow = routes.filter((route) => matchPath(route, path) !== undefined).flatMap((route) => (route.method === "GET" ? ["GET", "HEAD"] : [route.method]));
   return allow.length > 0 ? { kind: "methodNotAllowed", allow } : { kind: "notFound" };
 }
 

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { SITE_CONFIG_KEY } from "./siteContent";
 
 /** The page the site answers with a 404, in `site/`. */
 export const NOT_FOUND_PAGE = "404.html";
@@ -16,6 +17,8 @@ const FALLBACK_NOT_FOUND = '<!doctype html><html lang="en"><meta charset="utf-8"
  * `paths` are the site's keys (`index.html`, `app.js`, ...); `/` is the default root object.
  */
 export function notFoundFunctionCode(paths: readonly string[], siteDir: string): string {
+  // config.json is written by the program, not a file of the folder: it is served all the same.
+  paths = [...new Set([...paths, SITE_CONFIG_KEY])];
   const pageFile = path.join(siteDir, NOT_FOUND_PAGE);
   const page = fs.existsSync(pageFile) ? fs.readFileSync(pageFile, "utf8") : FALLBACK_NOT_FOUND;
   const known = Object.fromEntries(["/", ...paths.map((key) => `/${key}`)].map((uri) => [uri, true]));

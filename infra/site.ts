@@ -15,6 +15,8 @@ export const CACHING_DISABLED_POLICY_ID = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
  * own host name).
  */
 export const ALL_VIEWER_EXCEPT_HOST_POLICY_ID = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/** The error codes CloudFront caches (and lets a distribution set the caching of). */
+export const CACHEABLE_ERROR_CODES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
 /** The TLS floor of a distribution with its own certificate (CloudFront's recommended policy). */
 export const CUSTOM_DOMAIN_TLS_POLICY = "TLSv1.2_2021";
 /**
@@ -156,6 +158,10 @@ export class SiteHosting extends pulumi.ComponentResource {
           originRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
           responseHeadersPolicyId: this.headersPolicy.id,
         })),
+        // CloudFront keeps an error answer 10 s by default, apart from the cache policy: a 503
+        // from a busy store must not be served to every caller of the same path. No page is
+        // named, so the API's own answers pass unchanged.
+        customErrorResponses: CACHEABLE_ERROR_CODES.map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),
         restrictions: { geoRestriction: { restrictionType: "none" } },
         viewerCertificate: args.domain
           ? { acmCertificateArn: args.domain.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: CUSTOM_DOMAIN_TLS_POLICY }

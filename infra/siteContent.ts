@@ -44,7 +44,7 @@ export interface SiteContentArgs {
   bucket: aws.s3.Bucket;
   /** The folder published, read when the program runs (`site/`). */
   siteDir: string;
-  /** Written into `config.json` for the page. */
+  /** Written into `config.json` for the page: the API's base URL, absolute or relative to the page's origin. */
   apiUrl: pulumi.Input<string>;
 }
 

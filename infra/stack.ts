@@ -65,7 +65,8 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
     opts,
   );
   const site = new SiteHosting(`${name}-site`, { apiEndpoint: httpApi.url, siteDir: options.siteDir, domain: config.siteDomainOrNone }, opts);
-  const siteContent = new SiteContent(`${name}-site`, { bucket: site.bucket, siteDir: options.siteDir, apiUrl: site.url }, opts);
+  // "/": the API is on whatever origin the page was loaded from (the custom domain or the distribution's own).
+  const siteContent = new SiteContent(`${name}-site`, { bucket: site.bucket, siteDir: options.siteDir, apiUrl: "/" }, opts);
   const operations = config.alertEmailOrNone
     ? new Operations(
         name,
@@ -104,10 +105,30 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
  * Explorer and by its budget.
  */
 function taggedProvider(name: string, stackName: string): aws.Provider {
-  const awsConfig = new pulumi.Config("aws");
+  const settings = awsProviderSettings(pulumi.runtime.allConfig());
+  const ownTags = (settings.defaultTags as { tags?: Record<string, string> } | undefined)?.tags ?? {};
   return new aws.Provider(`${name}-aws`, {
-    region: awsConfig.get("region") as aws.Region | undefined,
-    profile: awsConfig.get("profile"),
-    defaultTags: { tags: { [STACK_TAG_KEY]: stackName, "cloudqueue-project": pulumi.getProject() } },
+    ...settings,
+    defaultTags: { tags: { ...ownTags, [STACK_TAG_KEY]: stackName, "cloudqueue-project": pulumi.getProject() } },
   });
+}
+
+/**
+ * Every `aws:` key of the stack's config as the provider's arguments (`aws:region` → `region`,
+ * `aws:assumeRoles` → `assumeRoles`, ...): an explicit provider reads none of them by itself, and
+ * a setting silently dropped (a role to assume, the allowed accounts) would deploy elsewhere.
+ */
+export function awsProviderSettings(config: Record<string, string>): aws.ProviderArgs {
+  const settings: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(config)) {
+    if (!key.startsWith("aws:")) continue;
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // A plain string (a region, a profile).
+    }
+    settings[key.slice("aws:".length)] = value;
+  }
+  return settings as aws.ProviderArgs;
 }

@@ -3,6 +3,20 @@ import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import type { RouteMatch } from "../handlers/routes";
 
+/**
+ * The request target as a URL whose path is the target's own (`//a/jobs` stays that path, as
+ * API Gateway's `rawPath` keeps it), or `undefined` for a target that is not an origin-form path.
+ */
+export function requestUrl(request: IncomingMessage): URL | undefined {
+  const target = request.url ?? "/";
+  if (!target.startsWith("/")) return undefined;
+  try {
+    return new URL(`http://local${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A response as the local front writes it. */
 export interface FrontResponse {
   statusCode: number;
@@ -16,7 +30,7 @@ export interface FrontResponse {
  * parameters, and the body as text, or base64 when it is not UTF-8 text.
  */
 export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, match: Pick<RouteMatch, "routeKey" | "pathParameters">, host: string): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? "/", "http://local");
+  const url = requestUrl(request) ?? new URL("http://local/");
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   for (let index = 0; index < request.rawHeaders.length; index += 2) {

@@ -3,7 +3,7 @@ import type { ApiHandler } from "../handlers/api/handler";
 import { problem, ProblemType } from "../handlers/api/http";
 import { describeError, type Logger } from "../handlers/log";
 import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute } from "../handlers/routes";
-import { fromLambdaResult, integrationFailure, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
+import { fromLambdaResult, integrationFailure, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
 import { CorsPolicy } from "./cors";
 import { notFoundPage, readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
 
@@ -58,7 +58,11 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       return startingResponse();
     }
     const method = (request.method ?? "GET").toUpperCase();
-    const url = new URL(request.url ?? "/", "http://local");
+    const url = requestUrl(request);
+    if (!url) {
+      request.resume();
+      return problemResponse(400, ProblemType.validation, "Bad Request", "the request target is not a path");
+    }
     const host = hostOf(request);
     const ownOrigins = new Set([`http://${host}`]);
     const cors = new CorsPolicy((origin) => ownOrigins.has(origin) || options.corsOrigins.includes(origin));

@@ -72,7 +72,7 @@ export function problemOf(status, parsed) {
 }
 
 export class ApiClient {
-  /** @param {string} apiUrl the API's base URL, from config.json */
+  /** @param {string} apiUrl the API's absolute base URL (from config.json, resolved against the page) */
   constructor(apiUrl) {
     this.base = apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`;
   }
@@ -88,7 +88,8 @@ export class ApiClient {
         /** @type {unknown} */
         const config = await response.json();
         if (config && typeof config === "object" && "apiUrl" in config && typeof config.apiUrl === "string" && config.apiUrl) {
-          return new ApiClient(config.apiUrl);
+          // Relative ("/") when the API shares the page's origin, whichever domain name it was loaded by.
+          return new ApiClient(new URL(config.apiUrl, location.href).href);
         }
       }
     } catch {

@@ -3,9 +3,15 @@ import type { FieldError } from "../domain/submission";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
 
+/**
+ * Every API answer is about state that changes (a job's status): no cache, the site's CDN in
+ * front included, may keep one.
+ */
+const NO_STORE = { "cache-control": "no-store" } as const;
+
 /** A JSON response. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
+  return { statusCode, headers: { "content-type": "application/json", ...NO_STORE, ...headers }, body: JSON.stringify(body) };
 }
 
 /** Problem types (RFC 9457 `type`), one per kind of client error. */
@@ -27,7 +33,7 @@ export const ProblemType = {
 export function problem(statusCode: number, type: string, title: string, detail: string, errors?: FieldError[]): HttpResponse {
   return {
     statusCode,
-    headers: { "content-type": "application/problem+json" },
+    headers: { "content-type": "application/problem+json", ...NO_STORE },
     body: JSON.stringify({ type, title, status: statusCode, detail, ...(errors && { errors }) }),
   };
 }

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -44,12 +44,29 @@ describe("npm start", function () {
         expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
         expect(await response.json(), path).to.include({ status: 404, title: "Not Found" });
       }
-      for (const [method, path, allow] of [["GET", "/jobs", "POST"], ["PUT", "/jobs", "POST"], ["POST", "/job-types", "GET"], ["PATCH", "/jobs/abc", "GET, DELETE"]] as const) {
+      for (const [method, path, allow] of [["GET", "/jobs", "POST"], ["PUT", "/jobs", "POST"], ["POST", "/job-types", "GET, HEAD"], ["PATCH", "/jobs/abc", "GET, HEAD, DELETE"]] as const) {
         const response = await fetch(`${stack.ready.apiUrl}${path}`, { method });
         expect(response.status, `${method} ${path}`).to.equal(405);
         expect(response.headers.get("allow"), `${method} ${path}`).to.equal(allow);
         expect(response.headers.get("content-type"), `${method} ${path}`).to.equal("application/problem+json");
       }
+    });
+
+    it("answers a request target that is not a path with 400, and keeps a path's leading slashes", async () => {
+      const { port } = new URL(stack.ready.apiUrl);
+      const raw = (target: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(port), "127.0.0.1", () => socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+          let answer = "";
+          socket.on("data", (chunk) => (answer += chunk.toString("utf8")));
+          socket.on("end", () => resolve(answer));
+          socket.on("error", reject);
+        });
+      expect(await raw("http://[")).to.match(/^HTTP\/1\.1 400 /);
+      // Not `/jobs` on a host named "evil": a path the site does not have, as CloudFront sees it.
+      const slashes = await raw("//evil/jobs");
+      expect(slashes).to.match(/^HTTP\/1\.1 404 /);
+      expect(slashes).to.contain("<h1>Not found</h1>");
     });
 
     it("answers pages the site does not have, and files outside site/, with the site's 404 page", async () => {

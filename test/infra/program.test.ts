@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { apiPathPrefixes, routeKey, routes } from "../../handlers/routes";
 import { SITE_CONTENT_SECURITY_POLICY } from "../../handlers/siteServing";
 import { RUNTIME_PROVIDED_PACKAGES } from "../../infra/serviceFunction";
+import { awsProviderSettings } from "../../infra/stack";
 import packageJson from "../../package.json";
 import { ENV, JOB_TABLE } from "../../handlers/settings";
 import { named, ofType, promiseOf, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
@@ -63,6 +64,19 @@ describe("infra: the Pulumi program under mocks", function () {
       const reference = `${providers[0]!.state.urn ?? ""}`;
       const untagged = defaults.resources.filter((resource) => resource.type.startsWith("aws:") && !resource.provider?.includes("::cloudqueue-aws::"));
       expect(untagged.map((resource) => `${resource.type} ${resource.name}`), reference).to.deep.equal([]);
+    });
+  });
+
+  describe("provider settings", () => {
+    it("passes every aws: config key to the explicit provider, which reads none by itself", () => {
+      const settings = awsProviderSettings({
+        "aws:region": "eu-west-1",
+        "aws:profile": "ops",
+        "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::123456789012:role/deploy" }]),
+        "aws:allowedAccountIds": JSON.stringify(["123456789012"]),
+        "cloudqueue:alertEmail": "ops@example.com",
+      });
+      expect(settings).to.deep.equal({ region: "eu-west-1", profile: "ops", assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy" }], allowedAccountIds: ["123456789012"] });
     });
   });
 
@@ -325,6 +339,10 @@ describe("infra: the Pulumi program under mocks", function () {
       const sandbox: { handler?: (event: unknown) => any } = {};
       vm.runInNewContext(`${code}\nthis.handler = handler;`, sandbox);
       expect(sandbox.handler!({ request: { uri: "/missing" } }).body.data).to.equal(require("node:fs").readFileSync(path.join(siteDir, "404.html"), "utf8"));
+      // Every file the program publishes is passed on, the generated config.json included.
+      const published = ofType(real, "aws:s3/bucketObjectv2:BucketObjectv2").map((object) => `/${object.inputs.key}`);
+      expect(published).to.include("/config.json");
+      for (const uri of ["/", ...published]) expect(sandbox.handler!({ request: { uri } }), uri).to.deep.equal({ uri });
     });
 
     it("serves the API on the site's own origin: each route prefix to API Gateway, uncached, all methods, Host replaced", async () => {
@@ -341,9 +359,15 @@ describe("infra: the Pulumi program under mocks", function () {
         expect(behaviour).to.include({ targetOriginId: "http-api", viewerProtocolPolicy: "https-only", cachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", originRequestPolicyId: "b689b0a8-53d0-40ab-baf2-68738e2966ac" });
         expect(behaviour.allowedMethods).to.include.members(["GET", "POST", "DELETE", "OPTIONS"]);
       }
-      // The page reads config.json for its API: its own origin.
+      // The page reads config.json for its API: its own origin, whatever name it was loaded by.
       const config = ofType(defaults, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) => object.inputs.key === "config.json")!;
-      expect(JSON.parse(config.inputs.content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.siteUrl) });
+      expect(JSON.parse(config.inputs.content)).to.deep.equal({ apiUrl: "/" });
+    });
+
+    it("keeps no error answer in CloudFront's cache (its own 10 s default), naming no error page that would replace the API's", () => {
+      const responses = named(defaults, "cloudqueue-site-cdn").inputs.customErrorResponses;
+      expect(responses.map((response: { errorCode: number }) => response.errorCode)).to.include.members([403, 404, 500, 502, 503, 504]);
+      for (const response of responses) expect(response, String(response.errorCode)).to.deep.equal({ errorCode: response.errorCode, errorCachingMinTtl: 0 });
     });
 
     it("serves the bucket through CloudFront with origin access control, HTTPS redirect and security headers", () => {
@@ -379,8 +403,8 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(byKey["config.json"].contentType).to.equal("application/json");
       // Unhashed module names: a cached old module must never meet a new index.html.
       expect(objects.map((object) => object.inputs.cacheControl)).to.satisfy((values: string[]) => values.every((value) => value === "no-cache"));
-      // The folder's own config.json (for local use) is replaced: the API is on the site's origin.
-      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: await promiseOf(defaults.stack.outputs.siteUrl) });
+      // The folder's own config.json (for local use) is replaced: the API is on the page's origin.
+      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: "/" });
     });
   });
 

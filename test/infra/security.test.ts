@@ -459,9 +459,15 @@ describe("infra security: a review of every resource the program declares", func
         expect(secretFindings(artifact.indexSource, known), `${label} ${fn.name} __index.js`).to.deep.equal([]);
       }
       for (const resource of run.resources) {
+        // A Lambda's code is an archive, scanned above once unpacked; code given as text (a
+        // CloudFront Function's) is scanned with the other inputs.
         const { code, ...inputs } = resource.inputs;
-        expect(secretFindings(JSON.stringify(inputs), known), `${label} ${resource.type} ${resource.name} inputs`).to.deep.equal([]);
+        const scanned = typeof code === "string" ? { ...inputs, code } : inputs;
+        expect(secretFindings(JSON.stringify(scanned), known), `${label} ${resource.type} ${resource.name} inputs`).to.deep.equal([]);
       }
+      // The scan above reaches text code: a planted key in the 404 function's code would be found.
+      const notFound = ofType(run, "aws:cloudfront/function:Function")[0]!;
+      expect(secretFindings(JSON.stringify({ ...notFound.inputs, code: `${notFound.inputs.code}var KEY = "AKIAIOSFODNN7EXAMPLE";` }), known), label).to.not.deep.equal([]);
     }
   });
 

@@ -190,7 +190,10 @@ describe("api handler against DynamoDB and SQS emulators", function () {
     expect(collection.json).to.include({ status: 405, type: "urn:cloudqueue:problem:method-not-allowed" });
     const job = await stack.request({ method: "PATCH", path: `/jobs/${MISSING_ID}` });
     expect(job.statusCode).to.equal(405);
-    expect(job.headers.allow).to.equal("GET, DELETE");
+    expect(job.headers.allow).to.equal("GET, HEAD, DELETE");
+    expect(job.headers["cache-control"], "no CDN may keep an API answer").to.equal("no-store");
+    const head = await stack.request({ method: "HEAD", path: `/jobs/${MISSING_ID}` });
+    expect(head.statusCode, "HEAD is GET without a body").to.equal(404);
     const list = await stack.request({ method: "GET", path: "/jobs" });
     expect(list.statusCode).to.equal(405);
     expect((await stack.request({ method: "GET", path: "/job-types/x" })).statusCode).to.equal(404);

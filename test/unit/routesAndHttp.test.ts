@@ -23,7 +23,8 @@ describe("routes", () => {
   it("tells a known path with the wrong method (405, with the methods it takes) from an unknown path (404)", () => {
     const id = "0b4f8c8e-6a8e-4e8e-9a8e-0b4f8c8e6a8e";
     expect(resolveRoute("PUT", "/jobs")).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
-    expect(resolveRoute("POST", `/jobs/${id}`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["GET", "DELETE"] });
+    expect(resolveRoute("POST", `/jobs/${id}`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["GET", "HEAD", "DELETE"] });
+    expect(resolveRoute("HEAD", "/job-types")).to.deep.include({ kind: "route" });
     expect(resolveRoute("GET", `/jobs/${id}/retry`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
     expect(resolveRoute("GET", "/jobs/x/y")).to.deep.equal({ kind: "notFound" });
     expect(resolveRoute("GET", "/")).to.deep.equal({ kind: "notFound" });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, type CostInputs } from "../../../bench/costModel";
+import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, monthlyUsage, PLATFORM_LOG_RECORDS, sameOriginApiCost, type CostInputs } from "../../../bench/costModel";
 
 const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): CostInputs => ({
   jobsPerMonth,
@@ -41,5 +41,69 @@ describe("bench/costModel", () => {
     expect(service(off, "DynamoDB PITR").list).to.equal(0);
     expect(service(on, "DynamoDB PITR").list).to.be.greaterThan(0);
     expect(service(on, "CloudWatch alarm (DLQ)").list).to.equal(0.1);
+  });
+});
+
+describe("bench/costModel: Lambda's platform records in CloudWatch Logs", () => {
+  it("counts platform.start and platform.report, not runtimeDone, at 377 B as AWS documents their JSON shapes", () => {
+    const bytes = PLATFORM_LOG_RECORDS.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)), 0);
+
+    expect(PLATFORM_LOG_RECORDS.map((record) => record.type)).to.deep.equal(["platform.start", "platform.report"]);
+    expect(bytes).to.equal(377);
+    expect(ASSUMPTIONS.platformLogBytesPerInvocation).to.equal(bytes);
+  });
+
+  it("writes them for every invocation of every function: api requests, worker batches and sweeper runs", () => {
+    const usage = monthlyUsage(inputs(1_000_000));
+
+    expect(usage.platformLogGb).to.be.closeTo((usage.lambdaRequests * 377) / 1024 ** 3, 1e-12);
+    expect(usage.logGb - usage.platformLogGb).to.be.closeTo((1_000_000 * ASSUMPTIONS.logBytesPerJob) / 1024 ** 3, 1e-12);
+  });
+
+  it("adds their ingestion at $0.50 per GB, and their storage, to the CloudWatch Logs line", () => {
+    const without = service(monthlyCost(inputs(10_000_000, { platformLogBytesPerInvocation: 0 })), "CloudWatch Logs");
+    const withRecords = service(monthlyCost(inputs(10_000_000)), "CloudWatch Logs");
+    const { platformLogGb } = monthlyUsage(inputs(10_000_000));
+
+    expect(withRecords.list - without.list).to.be.closeTo(platformLogGb * 0.5 + platformLogGb * (14 / 30) * 0.03, 1e-9);
+    expect(withRecords.billed).to.be.greaterThan(without.billed);
+  });
+});
+
+describe("bench/costModel: the page's API requests through CloudFront (same origin)", () => {
+  it("makes every submit and status read a CloudFront HTTPS request at $0.0100 per 10 000, with its response bytes out", () => {
+    const cloudFront = service(monthlyCost(inputs(1_000_000)), "CloudFront (page + API)");
+    const requests = 1_000_000 * (1 + 4);
+    const outGb = (requests * ASSUMPTIONS.apiResponseBytes) / 1024 ** 3;
+
+    expect(cloudFront.list).to.be.closeTo((requests / 1e4) * 0.01 + outGb * 0.085, 1e-9);
+  });
+
+  it("bills nothing while the month stays inside CloudFront's always-free 10 M requests and 1 TB", () => {
+    expect(service(monthlyCost(inputs(1_999_999)), "CloudFront (page + API)").billed).to.equal(0);
+  });
+
+  it("bills the requests past the free 10 M", () => {
+    const { edgeRequests, edgeOutGb } = monthlyUsage(inputs(10_000_000));
+
+    expect(edgeOutGb).to.be.below(1024);
+    expect(service(monthlyCost(inputs(10_000_000)), "CloudFront (page + API)").billed).to.be.closeTo(((edgeRequests - 10_000_000) / 1e4) * 0.01, 1e-9);
+  });
+
+  it("costs $1.00 per million API requests at list price over calling API Gateway directly, after the page's own files take the free tier", () => {
+    const light = sameOriginApiCost(inputs(1_000_000, { pageViewsPerMonth: 10_000 }));
+    const heavy = sameOriginApiCost(inputs(100_000_000, { pageViewsPerMonth: 10_000 }));
+    const pageRequests = 10_000 * ASSUMPTIONS.pageRequestsPerView;
+
+    expect(light.list / (light.apiRequests / 1e6)).to.be.closeTo(1, 1e-9);
+    expect(light.billed).to.equal(0);
+    expect(heavy.billed).to.be.closeTo(((heavy.apiRequests + pageRequests - 10_000_000) / 1e4) * 0.01, 1e-9);
+  });
+
+  it("counts the page's own GET /job-types as an API request of each page view", () => {
+    const usage = monthlyUsage(inputs(0, { pageViewsPerMonth: 10_000 }));
+
+    expect(usage.apiRequests).to.equal(10_000 * ASSUMPTIONS.jobTypeReadsPerPageView);
+    expect(usage.edgeRequests).to.equal(10_000 * (ASSUMPTIONS.pageRequestsPerView + ASSUMPTIONS.jobTypeReadsPerPageView));
   });
 });
