@@ -53,9 +53,12 @@ async function main(): Promise<void> {
 
 function banner(stack: LocalStack, readyMs: number): string {
   const { dynamoEndpoint, sqsEndpoint, tableName, queueUrl, dlqUrl } = stack.emulators;
-  const cli = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 aws";
+  // AWS_DEFAULT_REGION: AWS CLI v1 reads only that one; v2 reads it too.
+  const cli = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws";
+  const { recovery } = stack;
+  const repaired = recovery.indexRestored + recovery.indexRemoved > 0 ? `, repaired ${recovery.indexRestored + recovery.indexRemoved} sweep index entr${recovery.indexRestored + recovery.indexRemoved === 1 ? "y" : "ies"}` : "";
   const data = stack.dataDir
-    ? `${stack.dataDir}${stack.recovery.active > 0 ? ` (resumed ${stack.recovery.active} active job(s))` : ""}`
+    ? `${stack.dataDir} (${recovery.scanned} job(s) read in ${recovery.scanMs} ms; resumed ${recovery.active} active${repaired})`
     : "in memory (nothing is kept after exit)";
   return [
     `CloudQueue is running (ready in ${(readyMs / 1000).toFixed(1)} s)`,

@@ -1,62 +1,79 @@
-import type { JobStore } from "../handlers/adapters/jobStore";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { JobQueue } from "../handlers/adapters/sqsJobQueue";
 import { JobStatus } from "../handlers/domain/job";
 import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
 import { describeError, type Logger } from "../handlers/log";
+import { isActive, repairSweepIndex, scanJobs, scanSweepIndex } from "./sweepIndexRepair";
 
 export interface RecoveryDeps {
-  store: JobStore;
+  dynamo: DynamoDBClient;
+  tableName: string;
   queue: JobQueue;
   logger: Logger;
   /** The grace the store adds to `sweepAt` (`sweepAt = visibleAt + grace`). */
   sweepGraceSeconds: number;
-  /** Active jobs re-enqueued at most. @default 100000 */
-  limit?: number;
   now?: () => number;
 }
 
 /** What the startup recovery did. */
 export interface RecoveryReport {
+  /** Items in the table. */
+  scanned: number;
+  /** Jobs `QUEUED` or `IN_PROGRESS`: each is enqueued again. */
   active: number;
   enqueued: number;
+  /** Sweep index entries written again for active jobs the index had lost. */
+  indexRestored: number;
+  /** Sweep index entries removed that named no job, or not the job's present keys. */
+  indexRemoved: number;
   errors: number;
+  /** How long the table and index scans and the repair took. */
+  scanMs: number;
 }
 
 /**
- * Re-enqueues every active job after a restart. The local SQS keeps its messages in memory only,
- * so a restart loses the messages of jobs that are still `QUEUED` (submitted, delayed, waiting
- * for a retry backoff) or `IN_PROGRESS` (a crash mid-run); the table on disk still has them.
- * The sweeper alone would find them only once their `sweepAt` passed (up to the grace period,
- * or a whole delay, later), so this pass reads the whole sweep index, ignoring `sweepAt`:
+ * Resumes every active job after a restart, from the table itself. The local SQS keeps its
+ * messages in memory only, so a restart loses the messages of jobs still `QUEUED` (submitted,
+ * delayed, waiting out a retry backoff) or `IN_PROGRESS` (the process died mid-run); and a
+ * process killed mid-write may leave dynalite's sweep index out of step with the table (see
+ * {@link repairSweepIndex}). So this pass reads the whole table (local tables are small: see
+ * the README for what it costs), makes the index match it, and enqueues every active job:
  *
- * - a `QUEUED` job is enqueued to become visible when it was due (`sweepAt` − grace), so a
- *   delayed job or a retry backoff keeps its time;
- * - an `IN_PROGRESS` job is enqueued to become visible just after its lease ends: the claim
- *   takes over an expired lease (or fails it `TIMED_OUT` with no attempts left).
+ * - a `QUEUED` job to become visible when it was due (`sweepAt` − grace), so a delayed job or a
+ *   retry backoff keeps its time;
+ * - an `IN_PROGRESS` job to become visible one second after its lease ends, when the claim takes
+ *   it over (or fails it `TIMED_OUT` with no attempts left), not after the sweeper's grace.
  *
  * A duplicate message is harmless: the claim is conditional, so a job runs once per attempt.
  */
 export async function recoverActiveJobs(deps: RecoveryDeps): Promise<RecoveryReport> {
   const now = deps.now ?? Date.now;
   const graceMs = deps.sweepGraceSeconds * 1000;
-  // Every entry of the index: no sweepAt is later than the end of time.
-  const active = await deps.store.findDue(Number.MAX_SAFE_INTEGER, deps.limit ?? 100_000);
-  const report: RecoveryReport = { active: active.length, enqueued: 0, errors: 0 };
-  for (const { jobId, sweepAt } of active) {
+  const documents = DynamoDBDocumentClient.from(deps.dynamo);
+  const started = now();
+  const report: RecoveryReport = { scanned: 0, active: 0, enqueued: 0, indexRestored: 0, indexRemoved: 0, errors: 0, scanMs: 0 };
+  const jobs = await scanJobs(documents, deps.tableName);
+  report.scanned = jobs.length;
+  const repaired = await repairSweepIndex(documents, deps.tableName, jobs, await scanSweepIndex(documents, deps.tableName));
+  report.indexRestored = repaired.restored;
+  report.indexRemoved = repaired.removed;
+  report.errors += repaired.failedJobIds.length;
+  for (const jobId of repaired.failedJobIds) deps.logger.error("local.index_repair_failed", { jobId });
+  report.scanMs = now() - started;
+
+  for (const job of jobs) {
+    if (!isActive(job.status)) continue;
+    report.active++;
     try {
-      const job = await deps.store.get(jobId);
-      if (!job) continue;
-      let visibleAtMs: number;
-      if (job.status === JobStatus.QUEUED) visibleAtMs = sweepAt - graceMs;
-      else if (job.status === JobStatus.IN_PROGRESS) visibleAtMs = (job.leaseExpiresAt ?? 0) + 1;
-      else continue;
+      const visibleAtMs = job.status === JobStatus.QUEUED ? (job.sweepAt ?? now() + graceMs) - graceMs : (job.leaseExpiresAt ?? 0) + 1_000;
       const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((visibleAtMs - now()) / 1000)));
-      await deps.queue.enqueue(jobId, delaySeconds);
+      await deps.queue.enqueue(job.jobId, delaySeconds);
       report.enqueued++;
     } catch (error) {
-      // The sweeper still finds this job once its sweepAt passes.
+      // The sweeper still finds this job (its index entry is in place) once its sweepAt passes.
       report.errors++;
-      deps.logger.error("local.recovery_failed", { jobId, ...describeError(error) });
+      deps.logger.error("local.recovery_failed", { jobId: job.jobId, ...describeError(error) });
     }
   }
   deps.logger.info("local.recovery", { ...report });

@@ -1,7 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoJobStore } from "../handlers/adapters/dynamoJobStore";
 import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
 import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../handlers/lambda";
 import { consoleLogger, type Logger } from "../handlers/log";
@@ -81,7 +80,8 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
     // The table outlives the in-memory queue: re-enqueue what was active before the restart.
     const recoveryClients = clientsFor("recovery");
     const recovery = await recoverActiveJobs({
-      store: new DynamoJobStore(recoveryClients.dynamo ?? new DynamoDBClient({}), settings),
+      dynamo: recoveryClients.dynamo ?? new DynamoDBClient({}),
+      tableName: settings.tableName,
       queue: new SqsJobQueue(recoveryClients.sqs ?? new SQSClient({}), settings),
       logger,
       sweepGraceSeconds: settings.sweepGraceSeconds,

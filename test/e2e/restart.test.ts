@@ -64,7 +64,7 @@ describe("npm start: stop with jobs queued and in flight, start again on the sam
 
     const second = await SpawnedStack.start({ dataDir: first.dataDir });
     stacks.push(second);
-    expect(second.lines.join("\n")).to.match(/resumed 4 active job\(s\)/);
+    expect(second.lines.join("\n")).to.match(/resumed 4 active/);
     const all = [...running, ...delayed, retrying];
     const finished = await waitFor("every job to be terminal", async () => {
       const jobs = await Promise.all(all.map((jobId) => read(second.ready.apiUrl, jobId)));

@@ -133,7 +133,7 @@ describe("reliability: npm start stopped and restarted mid-load", function () {
       createdByRun: `${createdByFirst}+${createdBySecond}`,
       ctrlCToExitMs: stopMs,
       activeAtCtrlC: carriedOver.size,
-      resumed: /resumed (\d+) active job/.exec(second.lines.join("\n"))?.[1] ?? 0,
+      resumed: /resumed (\d+) active/.exec(second.lines.join("\n"))?.[1] ?? 0,
       clientTriesFailedDuringRestart: failedTries,
       replayedByIdempotencyKey: `${replayed} during the load, ${REPLAYS} after it`,
       created: created.length,
