@@ -1,3 +1,4 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -137,6 +138,33 @@ describe("npm start", function () {
       expect(stack.lines.join("\n")).to.contain(`sqs get-queue-attributes --queue-url ${stack.ready.queueUrl}`);
     });
 
+    it("prints AWS CLI lines that work as printed with every AWS CLI on this machine (v1 reads only AWS_DEFAULT_REGION)", async () => {
+      const printed = stack.lines.map((line) => line.trim()).filter((line) => line.startsWith("AWS_ACCESS_KEY_ID="));
+      expect(printed).to.have.length(2);
+      const clis = [...new Set(execFileSync("sh", ["-c", "which -a aws || true"], { encoding: "utf8" }).split("\n").filter(Boolean))];
+      const versions = new Map<string, string>();
+      for (const cli of clis) {
+        const version = spawnSync(cli, ["--version"], { encoding: "utf8" });
+        if (version.status === 0) versions.set(`${version.stdout}${version.stderr}`.trim().split(" ")[0]!, cli);
+      }
+      console.log(`      [aws cli] ${[...versions.keys()].join(", ") || "none found"}`);
+      expect(versions.size, "an AWS CLI is installed (.ci/run installs Debian's awscli)").to.be.above(0);
+      // No region, profile or credentials of the caller's: only what the line itself sets.
+      const home = mkdtempSync(join(tmpdir(), "cloudqueue-awscli-"));
+      try {
+        for (const [version, cli] of versions) {
+          for (const line of printed) {
+            const command = line.replace(/ aws /, ` ${cli} `);
+            const run = spawnSync("sh", ["-c", command], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: home }, timeout: 30_000 });
+            expect(run.status, `${version}: ${line}\n${run.stderr}`).to.equal(0);
+            expect(JSON.parse(run.stdout), `${version}: ${line}`).to.satisfy((out: Record<string, unknown>) => "Items" in out || "Attributes" in out);
+          }
+        }
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+
     it("refuses a second stack on the same data dir, naming the first", async () => {
       const { code, stderr } = await runStartScript(["--port", "0", "--data-dir", stack.dataDir]);
       expect(code).to.equal(1);
@@ -190,6 +218,35 @@ describe("npm start", function () {
           // gone
         }
         await closed;
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("stopping", () => {
+    it("drains on Ctrl-C and prints that it stopped, while `npm start` itself ends by the interrupt (130 in a shell)", async () => {
+      const port = await freePort();
+      const dataDir = mkdtempSync(join(tmpdir(), "cloudqueue-stop-"));
+      // `npm start` itself, as a person runs it, in its own process group (a terminal's foreground group).
+      const npm = spawn("npm", ["start", "--", "--port", String(port), "--data-dir", dataDir], { cwd: join(__dirname, "..", ".."), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      npm.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      const exited = new Promise<string>((resolve) => npm.on("close", (code, signal) => resolve(signal ?? String(code))));
+      try {
+        const deadline = Date.now() + 30_000;
+        while (!/Press Ctrl-C/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(output).to.match(/Press Ctrl-C/);
+        process.kill(-npm.pid!, "SIGINT");
+        const ended = await exited;
+        expect(output).to.contain("CloudQueue stopped.");
+        // npm ends by the signal itself (a shell shows 130), or exits 130: what the README says.
+        expect(ended, "how npm ends a script stopped by Ctrl-C").to.be.oneOf(["SIGINT", "130"]);
+      } finally {
+        try {
+          process.kill(-npm.pid!, "SIGKILL");
+        } catch {
+          // gone
+        }
         rmSync(dataDir, { recursive: true, force: true });
       }
     });
