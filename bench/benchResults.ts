@@ -48,6 +48,7 @@ export const BenchResultsSchema = v.object({
   artifacts: v.pipe(v.array(ArtifactRowSchema), v.minLength(1)),
   pollsPerJob: v.number(),
   pollSamples: v.array(v.number()),
+  recovery: v.pipe(v.array(v.object({ jobs: v.number(), activeJobs: v.number(), scanMs: v.number(), startMs: v.number() })), v.minLength(1)),
   targets: v.object({ shareOfCeiling: v.number(), coldStartRatio: v.number(), pollsPerJob: v.number() }),
 });
 

@@ -12,6 +12,7 @@ export function readmeFigures(results: BenchResults): Record<string, string> {
     throughput: throughputBullet(results),
     artifacts: artifactsBullet(results),
     polling: pollingBullet(results),
+    recovery: results.recovery.map((row) => `${num(row.jobs)} jobs (${num(row.activeJobs)} active), ${(row.startMs / 1000).toFixed(1)} s`).join("; "),
   };
 }
 

@@ -7,6 +7,7 @@ import { CALLS_FLOOR } from "./benchResults";
 import { writeDocFigures } from "./docFigures";
 import { measureCallsPerJob, measureThroughput, round, type ThroughputRow } from "./phases";
 import { measurePollsPerJob } from "./polling";
+import { measureRecovery, type RecoveryRow } from "./recovery";
 import { StackProcess } from "./stackClient";
 
 /**
@@ -69,6 +70,11 @@ async function main(): Promise<void> {
     const polling = await measurePollsPerJob(stack.pageUrl);
     console.log(`  status reads per job: ${polling.pollsPerJob} (samples ${polling.samples.join(", ")}) — target ≤ ${TARGETS.pollsPerJob}: ${polling.pollsPerJob <= TARGETS.pollsPerJob ? "met" : "NOT met"}`);
 
+    console.log("\n5. Local start with a table on disk (the recovery pass reads the whole table and its sweep index)");
+    const recovery: RecoveryRow[] = [];
+    for (const jobs of [10_000, 100_000]) recovery.push(await measureRecovery(jobs));
+    table(recovery as unknown as Record<string, unknown>[]);
+
     const results = {
       machine,
       ceiling: {
@@ -86,6 +92,7 @@ async function main(): Promise<void> {
       artifacts,
       pollsPerJob: polling.pollsPerJob,
       pollSamples: polling.samples,
+      recovery,
       targets: TARGETS,
     };
     writeFileSync(join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
