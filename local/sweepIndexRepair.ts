@@ -131,6 +131,10 @@ export async function repairSweepIndex(documents: DynamoDBDocumentClient, tableN
         await touchSweepKeys(documents, tableName, job);
         report.restored++;
       });
+    } else if (!isActive(job.status) && stray.length === 0 && (job.sweepShard !== undefined || job.sweepAt !== undefined)) {
+      // A finished job that still carries sweep keys (a repair killed after its index delete):
+      // drop them, so that it can never reappear in the index.
+      await attempt(job.jobId, () => removeSweepKeys(documents, tableName, job));
     }
   }
   for (const entry of entries) {
@@ -159,12 +163,28 @@ async function touchSweepKeys(documents: DynamoDBDocumentClient, tableName: stri
   );
 }
 
+/** Removes the sweep keys of a finished job (dynalite deletes any entry at them). */
+async function removeSweepKeys(documents: DynamoDBDocumentClient, tableName: string, job: ScannedJob): Promise<void> {
+  await documents.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { jobId: job.jobId },
+      UpdateExpression: "REMOVE #shard, #sweepAt",
+      ConditionExpression: "#status = :status",
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ":status": job.status },
+    }),
+  );
+}
+
 /**
- * Moves the item onto a stray entry's keys and back to what it had (keys or none): the second
- * write makes dynalite delete the stray entry, and the item ends as it was read.
+ * Moves the item onto a stray entry's keys, then back to its own keys if it is active, or to no
+ * keys if it is finished: the second write makes dynalite delete the stray entry. A finished job
+ * never keeps keys, so a start killed between the two writes is finished by the next one.
  */
 async function moveThroughEntry(documents: DynamoDBDocumentClient, tableName: string, job: ScannedJob, entry: IndexEntry): Promise<void> {
   const hadKeys = job.sweepShard !== undefined && job.sweepAt !== undefined;
+  const keepKeys = hadKeys && isActive(job.status);
   await documents.send(
     new UpdateCommand({
       TableName: tableName,
@@ -184,14 +204,14 @@ async function moveThroughEntry(documents: DynamoDBDocumentClient, tableName: st
     new UpdateCommand({
       TableName: tableName,
       Key: { jobId: job.jobId },
-      UpdateExpression: hadKeys ? "SET #shard = :shard, #sweepAt = :sweepAt" : "REMOVE #shard, #sweepAt",
+      UpdateExpression: keepKeys ? "SET #shard = :shard, #sweepAt = :sweepAt" : "REMOVE #shard, #sweepAt",
       ConditionExpression: "#status = :status AND #shard = :strayShard AND #sweepAt = :straySweepAt",
       ExpressionAttributeNames: NAMES,
       ExpressionAttributeValues: {
         ":status": job.status,
         ":strayShard": entry.sweepShard,
         ":straySweepAt": entry.sweepAt,
-        ...(hadKeys && { ":shard": job.sweepShard, ":sweepAt": job.sweepAt }),
+        ...(keepKeys && { ":shard": job.sweepShard, ":sweepAt": job.sweepAt }),
       },
     }),
   );

@@ -141,6 +141,9 @@ describe("npm start", function () {
     it("prints AWS CLI lines that work as printed with every AWS CLI on this machine (v1 reads only AWS_DEFAULT_REGION)", async () => {
       const printed = stack.lines.map((line) => line.trim()).filter((line) => line.startsWith("AWS_ACCESS_KEY_ID="));
       expect(printed).to.have.length(2);
+      // AWS CLI v1 reads the region from AWS_DEFAULT_REGION only (AWS_REGION is v2's and the SDKs'):
+      // whichever CLIs this machine has, the lines must name that one.
+      for (const line of printed) expect(line, line).to.match(/^AWS_ACCESS_KEY_ID=\S+ AWS_SECRET_ACCESS_KEY=\S+ AWS_DEFAULT_REGION=us-east-1 aws /);
       const clis = [...new Set(execFileSync("sh", ["-c", "which -a aws || true"], { encoding: "utf8" }).split("\n").filter(Boolean))];
       const versions = new Map<string, string>();
       for (const cli of clis) {
@@ -237,7 +240,7 @@ describe("npm start", function () {
         while (!/Press Ctrl-C/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
         expect(output).to.match(/Press Ctrl-C/);
         process.kill(-npm.pid!, "SIGINT");
-        const ended = await exited;
+        const ended = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(resolve, 30_000, "still running 30 s after Ctrl-C"))]);
         expect(output).to.contain("CloudQueue stopped.");
         // npm ends by the signal itself (a shell shows 130), or exits 130: what the README says.
         expect(ended, "how npm ends a script stopped by Ctrl-C").to.be.oneOf(["SIGINT", "130"]);

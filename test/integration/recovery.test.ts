@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 import type { JobQueue } from "../../handlers/adapters/sqsJobQueue";
 import { JobStatus } from "../../handlers/domain/job";
@@ -95,6 +95,31 @@ describe("local startup recovery against the DynamoDB and SQS emulators", () => 
     expect(after.entries.map((line) => line.split(" ")[0]).sort()).to.deep.equal([moved, canceled, healthy].sort());
     expect(await stack.itemCount(), "the orphan's bare item is gone again").to.equal(3);
     // A second pass finds nothing more to do.
+    expect(await recover()).to.include({ indexRestored: 0, indexRemoved: 0 });
+  });
+
+  it("clears a finished job's stray entry even when the start repairing it was killed between its two writes", async () => {
+    const jobId = await stack.submit(TEXT);
+    await stack.store.cancel(jobId, Date.now());
+    // A retry killed after its index put: the entry is there, the item is still CANCELED without keys.
+    await killedAfterIndexWrite(() => stack.store.retry(jobId, Date.now()));
+    const [stray] = await scanSweepIndex(documents, stack.emulators.tableName);
+    expect(stray?.jobId).to.equal(jobId);
+    // A first repair killed after its first write: the item now carries the stray entry's keys.
+    await documents.send(
+      new UpdateCommand({
+        TableName: stack.emulators.tableName,
+        Key: { jobId },
+        UpdateExpression: "SET sweepShard = :shard, sweepAt = :sweepAt",
+        ExpressionAttributeValues: { ":shard": stray!.sweepShard, ":sweepAt": stray!.sweepAt },
+      }),
+    );
+
+    expect(await recover()).to.include({ active: 0, indexRemoved: 1, errors: 0 });
+
+    expect(await scanSweepIndex(documents, stack.emulators.tableName)).to.deep.equal([]);
+    const [job] = await scanJobs(documents, stack.emulators.tableName);
+    expect(job).to.deep.include({ status: JobStatus.CANCELED, sweepShard: undefined, sweepAt: undefined });
     expect(await recover()).to.include({ indexRestored: 0, indexRemoved: 0 });
   });
 

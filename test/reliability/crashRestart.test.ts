@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { SpawnedStack, type TransitionLine } from "../e2e/helpers/localStack";
+import { SpawnedStack, spawnStartScript, type TransitionLine } from "../e2e/helpers/localStack";
 import { readJob, submitCarefully, type JobSubmission } from "./carefulClient";
 import { mapLimit, report } from "./cluster";
 import { waitFor } from "../helpers/waitFor";
@@ -14,6 +14,8 @@ const CLIENTS = 8;
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELED"];
 /** The kill comes this long after the stack is ready (and the load has begun), at random. */
 const KILL_AFTER_MS = { min: 300, max: 2_500 };
+/** Share of restarts that are themselves killed while starting (mid-recovery, mid-repair), at random. */
+const KILLED_WHILE_STARTING = 0.3;
 
 /** A small, seeded PRNG (mulberry32): a failing run can be replayed with its printed seed. */
 function random(seed: number): () => number {
@@ -94,11 +96,25 @@ describe("reliability: npm start killed with SIGKILL mid-load, again and again",
     );
 
     const killedAt: number[] = [];
+    let killedWhileStarting = 0;
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       await new Promise((resolve) => setTimeout(resolve, KILL_AFTER_MS.min + next() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min)));
       killedAt.push(Date.now());
       await current.stop("SIGKILL");
       if (cycle === CYCLES - 1) submitting = false;
+      if (next() < KILLED_WHILE_STARTING) {
+        // A start killed before its banner: in the emulators' start, the table scan or the index repair.
+        const starting = spawnStartScript(["--port", "0", "--data-dir", dataDir]);
+        const closed = new Promise((resolve) => starting.once("close", resolve));
+        await new Promise((resolve) => setTimeout(resolve, 200 + next() * 1_800));
+        try {
+          process.kill(-starting.pid!, "SIGKILL");
+        } catch {
+          // It had already failed or ended.
+        }
+        await closed;
+        killedWhileStarting++;
+      }
       current = await SpawnedStack.start({ dataDir });
       stacks.push(current);
       restarts.push(Date.now());
@@ -137,6 +153,7 @@ describe("reliability: npm start killed with SIGKILL mid-load, again and again",
       seed,
       cycles: CYCLES,
       kills: killedAt.length,
+      killedWhileStarting,
       accepted: jobIds.length,
       terminal: finals.filter((job) => TERMINAL.includes(job.status)).length,
       runs,
