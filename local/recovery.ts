@@ -4,7 +4,7 @@ import type { JobQueue } from "../handlers/adapters/sqsJobQueue";
 import { JobStatus } from "../handlers/domain/job";
 import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
 import { describeError, type Logger } from "../handlers/log";
-import { isActive, repairSweepIndex, scanJobs, scanSweepIndex } from "./sweepIndexRepair";
+import { isActive, repairSweepIndex, scanJobs, scanSweepIndex, type ScannedJob } from "./sweepIndexRepair";
 
 export interface RecoveryDeps {
   dynamo: DynamoDBClient;
@@ -30,6 +30,18 @@ export interface RecoveryReport {
   errors: number;
   /** How long the table and index scans and the repair took. */
   scanMs: number;
+}
+
+/**
+ * When a `QUEUED` job is due. Its `sweepAt` is due + grace until the sweeper re-enqueues it; each
+ * re-enqueue pushes `sweepAt` further (a backoff), so for a job never claimed (`attempts` 0) that
+ * the sweeper has already re-enqueued, the due time is its creation plus its delay. A job waiting
+ * out a retry backoff that the sweeper also re-enqueued is left to its `sweepAt` − grace: later
+ * than due by at most that backoff (capped at the 900 s a message can wait), never early.
+ */
+function queuedDueAtMs(job: ScannedJob, graceMs: number, nowMs: number): number {
+  if ((job.sweeps ?? 0) > 0 && (job.attempts ?? 0) === 0 && job.createdAt) return Date.parse(job.createdAt) + (job.delaySeconds ?? 0) * 1000;
+  return (job.sweepAt ?? nowMs + graceMs) - graceMs;
 }
 
 /**
@@ -66,7 +78,7 @@ export async function recoverActiveJobs(deps: RecoveryDeps): Promise<RecoveryRep
     if (!isActive(job.status)) continue;
     report.active++;
     try {
-      const visibleAtMs = job.status === JobStatus.QUEUED ? (job.sweepAt ?? now() + graceMs) - graceMs : (job.leaseExpiresAt ?? 0) + 1_000;
+      const visibleAtMs = job.status === JobStatus.QUEUED ? queuedDueAtMs(job, graceMs, now()) : (job.leaseExpiresAt ?? 0) + 1_000;
       const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((visibleAtMs - now()) / 1000)));
       await deps.queue.enqueue(job.jobId, delaySeconds);
       report.enqueued++;

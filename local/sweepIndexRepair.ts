@@ -13,6 +13,11 @@ export interface ScannedJob {
   sweepShard?: number;
   sweepAt?: number;
   leaseExpiresAt?: number;
+  attempts?: number;
+  /** Re-enqueues by the sweeper since the job last became due. */
+  sweeps?: number;
+  createdAt?: string;
+  delaySeconds?: number;
 }
 
 /** One entry of the sweep index (keys only). */
@@ -35,7 +40,7 @@ export async function scanJobs(documents: DynamoDBDocumentClient, tableName: str
     const page = await documents.send(
       new ScanCommand({
         TableName: tableName,
-        ProjectionExpression: "jobId, #status, #shard, #sweepAt, leaseExpiresAt",
+        ProjectionExpression: "jobId, #status, #shard, #sweepAt, leaseExpiresAt, attempts, sweeps, createdAt, delaySeconds",
         ExpressionAttributeNames: { "#status": "status", "#shard": SHARD, "#sweepAt": SWEEP_AT },
         ExclusiveStartKey: startKey,
         ConsistentRead: true,
@@ -48,6 +53,10 @@ export async function scanJobs(documents: DynamoDBDocumentClient, tableName: str
         sweepShard: typeof item[SHARD] === "number" ? item[SHARD] : undefined,
         sweepAt: typeof item[SWEEP_AT] === "number" ? item[SWEEP_AT] : undefined,
         leaseExpiresAt: typeof item.leaseExpiresAt === "number" ? item.leaseExpiresAt : undefined,
+        attempts: typeof item.attempts === "number" ? item.attempts : undefined,
+        sweeps: typeof item.sweeps === "number" ? item.sweeps : undefined,
+        createdAt: typeof item.createdAt === "string" ? item.createdAt : undefined,
+        delaySeconds: typeof item.delaySeconds === "number" ? item.delaySeconds : undefined,
       });
     }
     startKey = page.LastEvaluatedKey;

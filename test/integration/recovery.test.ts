@@ -136,4 +136,24 @@ describe("local startup recovery against the DynamoDB and SQS emulators", () => 
     expect(new Map(sent).get(running)).to.equal(31);
     expect(new Map(sent).get(queued)).to.be.within(39, 41);
   });
+
+  it("enqueues at once a never-claimed job the sweeper already re-enqueued twice (its sweepAt backed off past its due time)", async () => {
+    const overdue = await stack.submit(TEXT);
+    await stack.purge(); // its message is lost: only the sweeper knows of it
+    const graceMs = stack.storeSettings.sweepGraceSeconds * 1000;
+    for (const later of [graceMs + 1_000, 3 * graceMs + 2_000]) {
+      stack.sweeperClockOffsetMs = later;
+      expect((await stack.sweeper()).requeued).to.equal(1);
+      await stack.purge();
+    }
+    const [job] = (await scanJobs(documents, stack.emulators.tableName)).filter((candidate) => candidate.jobId === overdue);
+    expect(job!.sweeps).to.equal(2);
+    expect(job!.sweepAt! - graceMs, "what sweepAt alone would say is far in the future").to.be.above(Date.now() + graceMs);
+    const sent: Array<[string, number]> = [];
+    const queue: JobQueue = { enqueue: async (jobId, delaySeconds) => void sent.push([jobId, delaySeconds ?? 0]), delayRedelivery: stack.queue.delayRedelivery.bind(stack.queue) };
+
+    await recover(queue);
+
+    expect(sent).to.deep.equal([[overdue, 0]]);
+  });
 });
