@@ -118,7 +118,7 @@ function taggedProvider(name: string, stackName: string): aws.Provider {
  * `aws:assumeRoles` → `assumeRoles`, ...): an explicit provider reads none of them by itself, and
  * a setting silently dropped (a role to assume, the allowed accounts) would deploy elsewhere.
  */
-export function awsProviderSettings(config: Record<string, string>): aws.ProviderArgs {
+export function awsProviderSettings(config: Record<string, string>, isSecret: (key: string) => boolean = configIsSecret): aws.ProviderArgs {
   const settings: Record<string, unknown> = {};
   for (const [key, text] of Object.entries(config)) {
     if (!key.startsWith("aws:")) continue;
@@ -128,7 +128,17 @@ export function awsProviderSettings(config: Record<string, string>): aws.Provide
     } catch {
       // A plain string (a region, a profile).
     }
-    settings[key.slice("aws:".length)] = value;
+    const name = key.slice("aws:".length);
+    // A secret stays one (encrypted in the state), and credentials always are.
+    settings[name] = isSecret(key) || CREDENTIAL_KEYS.has(name) ? pulumi.secret(value) : value;
   }
   return settings as aws.ProviderArgs;
+}
+
+/** Provider settings that are credentials, kept secret even when set in plain config. */
+const CREDENTIAL_KEYS = new Set(["accessKey", "secretKey", "token"]);
+
+function configIsSecret(key: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  return runtime.isConfigSecret?.(key) ?? false;
 }

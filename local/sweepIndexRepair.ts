@@ -158,32 +158,25 @@ export async function repairSweepIndex(documents: DynamoDBDocumentClient, tableN
 
 const NAMES = { "#status": "status", "#shard": SHARD, "#sweepAt": SWEEP_AT };
 
+/** One conditional write of a job's sweep keys (`#shard`, `#sweepAt`, `#status` named). */
+async function updateSweepKeys(documents: DynamoDBDocumentClient, tableName: string, jobId: string, update: string, condition: string, values: Record<string, unknown>): Promise<void> {
+  await documents.send(
+    new UpdateCommand({ TableName: tableName, Key: { jobId }, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeNames: NAMES, ExpressionAttributeValues: values }),
+  );
+}
+
 /** Writes the item's sweep keys with their own values: dynalite puts the index entry again. */
 async function touchSweepKeys(documents: DynamoDBDocumentClient, tableName: string, job: ScannedJob): Promise<void> {
-  await documents.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: { jobId: job.jobId },
-      UpdateExpression: "SET #shard = :shard, #sweepAt = :sweepAt",
-      ConditionExpression: "#status = :status AND #shard = :shard AND #sweepAt = :sweepAt",
-      ExpressionAttributeNames: NAMES,
-      ExpressionAttributeValues: { ":status": job.status, ":shard": job.sweepShard, ":sweepAt": job.sweepAt },
-    }),
-  );
+  await updateSweepKeys(documents, tableName, job.jobId, "SET #shard = :shard, #sweepAt = :sweepAt", "#status = :status AND #shard = :shard AND #sweepAt = :sweepAt", {
+    ":status": job.status,
+    ":shard": job.sweepShard,
+    ":sweepAt": job.sweepAt,
+  });
 }
 
 /** Removes the sweep keys of a finished job (dynalite deletes any entry at them). */
 async function removeSweepKeys(documents: DynamoDBDocumentClient, tableName: string, job: ScannedJob): Promise<void> {
-  await documents.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: { jobId: job.jobId },
-      UpdateExpression: "REMOVE #shard, #sweepAt",
-      ConditionExpression: "#status = :status",
-      ExpressionAttributeNames: NAMES,
-      ExpressionAttributeValues: { ":status": job.status },
-    }),
-  );
+  await updateSweepKeys(documents, tableName, job.jobId, "REMOVE #shard, #sweepAt", "#status = :status", { ":status": job.status });
 }
 
 /**
@@ -194,35 +187,23 @@ async function removeSweepKeys(documents: DynamoDBDocumentClient, tableName: str
 async function moveThroughEntry(documents: DynamoDBDocumentClient, tableName: string, job: ScannedJob, entry: IndexEntry): Promise<void> {
   const hadKeys = job.sweepShard !== undefined && job.sweepAt !== undefined;
   const keepKeys = hadKeys && isActive(job.status);
-  await documents.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: { jobId: job.jobId },
-      UpdateExpression: "SET #shard = :strayShard, #sweepAt = :straySweepAt",
-      ConditionExpression: hadKeys ? "#status = :status AND #shard = :shard AND #sweepAt = :sweepAt" : "#status = :status AND attribute_not_exists(#sweepAt)",
-      ExpressionAttributeNames: NAMES,
-      ExpressionAttributeValues: {
-        ":status": job.status,
-        ":strayShard": entry.sweepShard,
-        ":straySweepAt": entry.sweepAt,
-        ...(hadKeys && { ":shard": job.sweepShard, ":sweepAt": job.sweepAt }),
-      },
-    }),
+  const stray = { ":status": job.status, ":strayShard": entry.sweepShard, ":straySweepAt": entry.sweepAt };
+  const own = { ":shard": job.sweepShard, ":sweepAt": job.sweepAt };
+  await updateSweepKeys(
+    documents,
+    tableName,
+    job.jobId,
+    "SET #shard = :strayShard, #sweepAt = :straySweepAt",
+    hadKeys ? "#status = :status AND #shard = :shard AND #sweepAt = :sweepAt" : "#status = :status AND attribute_not_exists(#sweepAt)",
+    hadKeys ? { ...stray, ...own } : stray,
   );
-  await documents.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: { jobId: job.jobId },
-      UpdateExpression: keepKeys ? "SET #shard = :shard, #sweepAt = :sweepAt" : "REMOVE #shard, #sweepAt",
-      ConditionExpression: "#status = :status AND #shard = :strayShard AND #sweepAt = :straySweepAt",
-      ExpressionAttributeNames: NAMES,
-      ExpressionAttributeValues: {
-        ":status": job.status,
-        ":strayShard": entry.sweepShard,
-        ":straySweepAt": entry.sweepAt,
-        ...(keepKeys && { ":shard": job.sweepShard, ":sweepAt": job.sweepAt }),
-      },
-    }),
+  await updateSweepKeys(
+    documents,
+    tableName,
+    job.jobId,
+    keepKeys ? "SET #shard = :shard, #sweepAt = :sweepAt" : "REMOVE #shard, #sweepAt",
+    "#status = :status AND #shard = :strayShard AND #sweepAt = :straySweepAt",
+    keepKeys ? { ...stray, ...own } : stray,
   );
 }
 

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import * as vm from "node:vm";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { apiPathPrefixes, routeKey, routes } from "../../handlers/routes";
 import { SITE_CONTENT_SECURITY_POLICY } from "../../handlers/siteServing";
@@ -77,6 +78,14 @@ describe("infra: the Pulumi program under mocks", function () {
         "cloudqueue:alertEmail": "ops@example.com",
       });
       expect(settings).to.deep.equal({ region: "eu-west-1", profile: "ops", assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy" }], allowedAccountIds: ["123456789012"] });
+    });
+
+    it("keeps a secret aws: key, and any credential, secret in the provider's inputs", async () => {
+      const settings = awsProviderSettings({ "aws:secretKey": "abc", "aws:token": "t", "aws:region": "eu-west-1" }, (key) => key === "aws:token");
+      expect(pulumi.Output.isInstance(settings.secretKey)).to.equal(true);
+      expect(await pulumi.isSecret(settings.secretKey as pulumi.Output<string>)).to.equal(true);
+      expect(await pulumi.isSecret(settings.token as pulumi.Output<string>)).to.equal(true);
+      expect(settings.region).to.equal("eu-west-1");
     });
   });
 

@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { SpawnedStack, spawnStartScript, type TransitionLine } from "../e2e/helpers/localStack";
+import { expectedResult } from "./expectedResults";
 import { readJob, submitCarefully, type JobSubmission } from "./carefulClient";
 import { mapLimit, report } from "./cluster";
 import { waitFor } from "../helpers/waitFor";
@@ -42,16 +42,6 @@ function jobOf(n: number): JobSubmission {
   }
 }
 
-/** The result each job must have produced (computed here, not by the job type's code). */
-function expectedResult(job: JobSubmission, attempts: number): unknown {
-  const payload = job.payload as Record<string, any>;
-  if (job.type === "text.transform") {
-    const text: string = payload.text;
-    return { originalLength: [...text].length, uppercase: text.toUpperCase(), wordCount: text.split(/\s+/).filter(Boolean).length };
-  }
-  if (job.type === "hash.digest") return { algorithm: payload.algorithm, hex: createHash(payload.algorithm).update(payload.text, "utf8").digest("hex") };
-  return { attempt: attempts, sleptMs: payload.sleepMs };
-}
 
 /**
  * The embedded default must not lose a job to a crash of its own process: `npm start` under load

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { SpawnedStack, type TransitionLine } from "../e2e/helpers/localStack";
+import { expectedResult } from "./expectedResults";
 import { readJob, submitCarefully, type JobSubmission, type SubmissionOutcome } from "./carefulClient";
 import { mapLimit, report } from "./cluster";
 import { waitFor } from "../helpers/waitFor";
@@ -34,16 +34,6 @@ function jobOf(n: number): JobSubmission {
   }
 }
 
-/** The result each job type must have produced (computed here, not by the job type's code). */
-function expectedResult(job: JobSubmission, attempts: number): unknown {
-  const payload = job.payload as Record<string, any>;
-  if (job.type === "text.transform") {
-    const text: string = payload.text;
-    return { originalLength: [...text].length, uppercase: text.toUpperCase(), wordCount: text.split(/\s+/).filter(Boolean).length };
-  }
-  if (job.type === "hash.digest") return { algorithm: payload.algorithm, hex: createHash(payload.algorithm).update(payload.text, "utf8").digest("hex") };
-  return { attempt: attempts, sleptMs: payload.sleepMs };
-}
 
 /**
  * SPEC §4 "no job lost" across a restart of `npm start` under load: 20 clients submit 500 jobs;
