@@ -1,12 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { FALLBACK_NOT_FOUND_HTML, SITE_NOT_FOUND_PAGE } from "../handlers/siteServing";
 import { SITE_CONFIG_KEY } from "./siteContent";
-
-/** The page the site answers with a 404, in `site/`. */
-export const NOT_FOUND_PAGE = "404.html";
-
-/** What is answered when the folder has no 404 page (a site under test, the diagram's empty one). */
-const FALLBACK_NOT_FOUND = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not found</title><h1>Not found</h1><p><a href="/">CloudQueue</a></p></html>';
 
 /**
  * The code of a CloudFront Function (viewer request, `cloudfront-js-2.0`) on the site's bucket
@@ -19,8 +14,8 @@ const FALLBACK_NOT_FOUND = '<!doctype html><html lang="en"><meta charset="utf-8"
 export function notFoundFunctionCode(paths: readonly string[], siteDir: string): string {
   // config.json is written by the program, not a file of the folder: it is served all the same.
   paths = [...new Set([...paths, SITE_CONFIG_KEY])];
-  const pageFile = path.join(siteDir, NOT_FOUND_PAGE);
-  const page = fs.existsSync(pageFile) ? fs.readFileSync(pageFile, "utf8") : FALLBACK_NOT_FOUND;
+  const pageFile = path.join(siteDir, SITE_NOT_FOUND_PAGE);
+  const page = fs.existsSync(pageFile) ? fs.readFileSync(pageFile, "utf8") : FALLBACK_NOT_FOUND_HTML;
   const known = Object.fromEntries(["/", ...paths.map((key) => `/${key}`)].map((uri) => [uri, true]));
   return [
     `var KNOWN = ${JSON.stringify(known)};`,

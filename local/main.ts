@@ -56,7 +56,8 @@ function banner(stack: LocalStack, readyMs: number): string {
   // AWS_DEFAULT_REGION: AWS CLI v1 reads only that one; v2 reads it too.
   const cli = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws";
   const { recovery } = stack;
-  const repaired = recovery.indexRestored + recovery.indexRemoved > 0 ? `, repaired ${recovery.indexRestored + recovery.indexRemoved} sweep index entr${recovery.indexRestored + recovery.indexRemoved === 1 ? "y" : "ies"}` : "";
+  const repairs = recovery.indexRestored + recovery.indexRemoved;
+  const repaired = repairs > 0 ? `, repaired ${repairs} sweep index entr${repairs === 1 ? "y" : "ies"}` : "";
   const data = stack.dataDir
     ? `${stack.dataDir} (${recovery.scanned} job(s) read in ${recovery.scanMs} ms; resumed ${recovery.active} active${repaired})`
     : "in memory (nothing is kept after exit)";

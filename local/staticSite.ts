@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
-import { SITE_CONTENT_SECURITY_POLICY, SITE_DEVELOPMENT_ONLY_FILES } from "../handlers/siteServing";
+import { FALLBACK_NOT_FOUND_HTML, SITE_CONTENT_SECURITY_POLICY, SITE_DEVELOPMENT_ONLY_FILES, SITE_NOT_FOUND_PAGE } from "../handlers/siteServing";
 import type { FrontResponse } from "./apiGatewayEvent";
 
 /** The folder the page is served from: `site/` at the repository root. */
@@ -61,7 +61,7 @@ export async function readSiteFile(urlPath: string, siteDir: string = SITE_DIR):
 
 /** The site's 404 page (`site/404.html`) with status 404, as the deployed distribution answers a path the site does not have. */
 export async function notFoundPage(siteDir: string = SITE_DIR): Promise<FrontResponse> {
-  const page = await readSiteFile("/404.html", siteDir);
-  const body = page?.body ?? Buffer.from("<!doctype html><title>Not found</title><h1>Not found</h1>");
+  const page = await readSiteFile(`/${SITE_NOT_FOUND_PAGE}`, siteDir);
+  const body = page?.body ?? Buffer.from(FALLBACK_NOT_FOUND_HTML);
   return { statusCode: 404, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", ...securityHeaders() }, body };
 }

@@ -19,6 +19,9 @@
  * @typedef {{ type: string, description: string, payloadSchema: PayloadSchema, example: unknown, timeoutSeconds: number, maxAttempts: number }} JobType
  */
 
+/** The longest `Retry-After` honoured, in seconds. */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
 /** States nothing but an explicit retry leaves. */
 export const TERMINAL = /** @type {const} */ (["SUCCEEDED", "FAILED", "CANCELED"]);
 
@@ -32,7 +35,7 @@ export class ApiError extends Error {
   /**
    * @param {number} status
    * @param {Problem} problem
-   * @param {number} [retryAfterSeconds] from `Retry-After`, when the answer says when to try again
+   * @param {number} [retryAfterSeconds] from `Retry-After` (at most {@link MAX_RETRY_AFTER_SECONDS}), when the answer says when to try again
    */
   constructor(status, problem, retryAfterSeconds) {
     super(problem.detail || problem.title || `the API answered ${status}`);
@@ -155,7 +158,9 @@ export class ApiClient {
     }
     if (!response.ok) {
       const retryAfter = Number(response.headers.get("retry-after"));
-      throw new ApiError(response.status, problemOf(response.status, parsed), Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+      // A larger one (or one past setTimeout's range) is waited out for this long at most.
+      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS) : undefined;
+      throw new ApiError(response.status, problemOf(response.status, parsed), wait);
     }
     return parsed;
   }

@@ -9,9 +9,6 @@ import { ApiError, isTerminal } from "./api.js";
  * @typedef {import("./api.js").Job} Job
  */
 
-/** The longest `Retry-After` honoured, in seconds: a larger one (or one past setTimeout's range) waits this long. */
-export const MAX_RETRY_AFTER_SECONDS = 60;
-
 /** Delays between reads, in ms; the last repeats. */
 export const POLL_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 
@@ -70,7 +67,7 @@ export class JobPoller {
           if (generation !== this.generation) return;
           this.onError(error);
           // A throttled or unavailable API says when to ask again: wait at least that long.
-          const retryAfterMs = error instanceof ApiError && error.retryAfterSeconds ? Math.min(error.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS) * 1000 : 0;
+          const retryAfterMs = error instanceof ApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
           schedule(current, retryAfterMs);
         }
       }, Math.max(atLeastMs, nextDelayMs(reads, current, Date.now())));
