@@ -4,7 +4,7 @@ import { DynamoJobStore } from "./adapters/dynamoJobStore";
 import { SqsJobQueue } from "./adapters/sqsJobQueue";
 import { createApiHandler, type ApiHandler } from "./api/handler";
 import { createBuiltInJobTypes } from "./domain/jobTypes";
-import { consoleLogger } from "./log";
+import { jsonLogger, logLevelFromEnv, type Logger } from "./log";
 import { DEFAULTS, settingsFromEnv } from "./settings";
 import { createSweeperHandler, type SweeperHandler } from "./sweeper/handler";
 import { createWorkerHandler, type WorkerHandler } from "./worker/handler";
@@ -15,11 +15,21 @@ import { createWorkerHandler, type WorkerHandler } from "./worker/handler";
  * Endpoints come from the standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`
  * variables, so the same code runs on AWS and against emulators.
  */
-function createAdapters(env: Record<string, string | undefined>, clients: LambdaClients) {
+function createAdapters(env: Record<string, string | undefined>, clients: LambdaClients, options: LambdaOptions) {
   const settings = settingsFromEnv(env);
   const store = new DynamoJobStore(clients.dynamo ?? new DynamoDBClient({}), settings);
   const queue = new SqsJobQueue(clients.sqs ?? new SQSClient({}), settings);
-  return { settings, store, queue };
+  const logger: Logger = jsonLogger({ level: logLevelFromEnv(env), namespace: settings.metricsNamespace, write: options.writeLog });
+  return { settings, store, queue, logger };
+}
+
+/**
+ * Where the log records go: stdout on Lambda (the default), where CloudWatch Logs reads them and
+ * extracts their metrics; the local stack passes its own writer, which also reads the metrics.
+ */
+export interface LambdaOptions {
+  /** Takes one JSON line, without its newline. */
+  writeLog?: (line: string) => void;
 }
 
 /**
@@ -32,31 +42,31 @@ export interface LambdaClients {
 }
 
 /** The api function's handler. */
-export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}): ApiHandler {
-  const { settings, store, queue } = createAdapters(env, clients);
-  return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger: consoleLogger, maxBodyBytes: settings.maxBodyBytes });
+export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): ApiHandler {
+  const { settings, store, queue, logger } = createAdapters(env, clients, options);
+  return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger, maxBodyBytes: settings.maxBodyBytes });
 }
 
 /** The worker function's handler. */
-export function createWorkerLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}): WorkerHandler {
-  const { store, queue } = createAdapters(env, clients);
+export function createWorkerLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): WorkerHandler {
+  const { store, queue, logger } = createAdapters(env, clients, options);
   return createWorkerHandler({
     store,
     queue,
     jobTypes: createBuiltInJobTypes(),
-    logger: consoleLogger,
+    logger,
     commitReserveMs: DEFAULTS.commitReserveMs,
     backoff: DEFAULTS.backoff,
   });
 }
 
 /** The sweeper function's handler. */
-export function createSweeperLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}): SweeperHandler {
-  const { settings, store, queue } = createAdapters(env, clients);
+export function createSweeperLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): SweeperHandler {
+  const { settings, store, queue, logger } = createAdapters(env, clients, options);
   return createSweeperHandler({
     store,
     queue,
-    logger: consoleLogger,
+    logger,
     sweepGraceSeconds: settings.sweepGraceSeconds,
     maxJobsPerRun: settings.sweepMaxJobsPerRun,
   });

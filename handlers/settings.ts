@@ -82,6 +82,8 @@ export const ENV = {
   retentionDays: "CLOUDQUEUE_RETENTION_DAYS",
   maxBodyBytes: "CLOUDQUEUE_MAX_BODY_BYTES",
   sweepMaxJobsPerRun: "CLOUDQUEUE_SWEEP_MAX_JOBS_PER_RUN",
+  /** The CloudWatch namespace of the stack's metrics (`metricNamespace(stack)`). */
+  metricsNamespace: "CLOUDQUEUE_METRICS_NAMESPACE",
 } as const;
 
 const integerFromEnv = (min: number, max: number) =>
@@ -97,12 +99,14 @@ const envSchema = v.object({
   [ENV.retentionDays]: v.optional(integerFromEnv(1, 3_650), () => String(DEFAULTS.retentionDays)),
   [ENV.maxBodyBytes]: v.optional(integerFromEnv(1_024, 1_048_576), () => String(DEFAULTS.maxBodyBytes)),
   [ENV.sweepMaxJobsPerRun]: v.optional(integerFromEnv(1, 100_000), () => String(DEFAULTS.sweepMaxJobsPerRun)),
+  [ENV.metricsNamespace]: v.optional(v.pipe(v.string(), v.regex(/^[\w./#:-]{1,255}$/, "must be a CloudWatch namespace")), () => "CloudQueue"),
 });
 
 /** Every setting a handler reads from its environment. */
 export interface HandlerSettings extends StoreSettings, QueueSettings {
   maxBodyBytes: number;
   sweepMaxJobsPerRun: number;
+  metricsNamespace: string;
 }
 
 /** Reads and validates the handlers' settings from environment variables; throws naming each bad one. */
@@ -121,5 +125,6 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Handle
     retentionDays: out[ENV.retentionDays],
     maxBodyBytes: out[ENV.maxBodyBytes],
     sweepMaxJobsPerRun: out[ENV.sweepMaxJobsPerRun],
+    metricsNamespace: out[ENV.metricsNamespace],
   };
 }

@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
 import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../handlers/lambda";
-import { consoleLogger, type Logger } from "../handlers/log";
+import { jsonLogger, type Logger } from "../handlers/log";
 import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
 import { awsEnvironmentFor, startEmulators, type Emulators } from "./emulators";
 import { DataDirError, lockDataDir, type DataDirLock } from "./dataDir";
@@ -52,7 +52,7 @@ export interface LocalStackHooks {
  * handlers built by the same Lambda factories as on AWS (real SDK, endpoints from the standard
  * env vars), the event source poller, the sweeper's schedule and the HTTP front.
  */
-export async function startLocalStack(options: LocalStackOptions, logger: Logger = consoleLogger, hooks: LocalStackHooks = {}): Promise<LocalStack> {
+export async function startLocalStack(options: LocalStackOptions, logger: Logger = jsonLogger(), hooks: LocalStackHooks = {}): Promise<LocalStack> {
   const clientsFor = (role: Parameters<NonNullable<LocalStackHooks["clients"]>>[0]): LambdaClients => hooks.clients?.(role) ?? {};
   const lock = options.dataDir === undefined ? undefined : lockOrExplain(options.dataDir);
   // The port first: a busy one fails in milliseconds, before anything else starts. Until the

@@ -89,6 +89,12 @@ export interface Job extends JobView {
   writeId?: string;
   /** Times the sweeper re-enqueued the job (its next look backs off with it). */
   sweeps?: number;
+  /** Epoch ms the job became (or becomes) due: created plus its delay, or the time of its retry. */
+  dueAt?: number;
+  /** The status the last claim took the job from: `IN_PROGRESS` when it took an expired lease over. */
+  claimedFrom?: JobStatus;
+  /** The API request that submitted (or last retried) the job: it travels with every message. */
+  requestId?: string;
 }
 
 /** The client's view of a stored job: protocol bookkeeping stripped. */

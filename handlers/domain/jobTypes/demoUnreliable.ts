@@ -23,6 +23,7 @@ export const demoUnreliable: JobType<v.InferOutput<typeof schema>, DemoUnreliabl
   example: { sleepMs: 500, failAttempts: 2, permanent: false },
   timeoutSeconds: 30,
   maxAttempts: 4,
+  errorCodes: ["DEMO_PERMANENT", "DEMO_TRANSIENT"],
   async run({ sleepMs, failAttempts, permanent }, { attempt, signal }) {
     await sleep(sleepMs, signal);
     if (permanent) {

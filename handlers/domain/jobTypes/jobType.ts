@@ -29,6 +29,12 @@ export interface JobType<TPayload = any, TResult = unknown> {
   timeoutSeconds: number;
   /** Attempts before the job is `FAILED` (the first run counts). */
   maxAttempts: number;
+  /**
+   * The codes its {@link JobFailure}s use: each is its own value of the `ErrorCode` metric
+   * dimension (handlers/metrics.ts). A code not listed still reaches the job and its log record,
+   * and counts as `OTHER` in the metric, so that no job type can grow the bill unbounded.
+   */
+  errorCodes?: readonly string[];
   run(payload: TPayload, context: RunContext): Promise<TResult>;
 }
 
