@@ -15,7 +15,14 @@ export class SqsEventSource {
     const { Messages } = await this.sqs.send(
       // "All" rather than MessageSystemAttributeNames: local-aws-sqs only returns
       // ApproximateReceiveCount for it (AWS accepts both).
-      new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: batchSize, WaitTimeSeconds: waitSeconds, AttributeNames: ["All"] }),
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: waitSeconds,
+        AttributeNames: ["All"],
+        // Lambda's event source mapping passes every message attribute on in the event.
+        MessageAttributeNames: ["All"],
+      }),
       { abortSignal },
     );
     return Messages ?? [];
@@ -60,7 +67,13 @@ export class SqsEventSource {
         SenderId: attributes.SenderId ?? "local",
         ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
       },
-      messageAttributes: {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+          name,
+          // The event's shape for a message attribute (camel-cased, as Lambda writes it).
+          { dataType: value.DataType ?? "String", ...(value.StringValue !== undefined && { stringValue: value.StringValue }), stringListValues: [], binaryListValues: [] },
+        ]),
+      ),
       md5OfBody: message.MD5OfBody ?? "",
       eventSource: "aws:sqs",
       eventSourceARN: this.queueArn,

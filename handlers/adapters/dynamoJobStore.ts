@@ -66,7 +66,9 @@ export class DynamoJobStore implements JobStore {
     try {
       const job = await this.update(jobId, {
         UpdateExpression:
-          "SET #status = :inProgress, attempts = attempts + :one, claimToken = :token, leaseExpiresAt = :lease, startedAt = :now, updatedAt = :now",
+          // previousStatus keeps the status before this claim (operands read the item as it
+          // was): IN_PROGRESS means the claim took an expired lease over.
+          "SET previousStatus = #status, #status = :inProgress, attempts = attempts + :one, claimToken = :token, leaseExpiresAt = :lease, startedAt = :now, updatedAt = :now",
         // A queued job, or one whose holder's lease ran out (it crashed or hung): never a job
         // another worker holds, never a finished one, never past its attempts.
         ConditionExpression: "attempts < maxAttempts AND (#status = :queued OR (#status = :inProgress AND leaseExpiresAt < :nowMs))",
@@ -122,11 +124,12 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  async retry(jobId: string, nowMs: number): Promise<Job> {
+  async retry(jobId: string, nowMs: number, requestId?: string): Promise<Job> {
     const now = new Date(nowMs).toISOString();
     return this.update(jobId, {
       UpdateExpression:
-        `SET #status = :queued, attempts = :zero, sweeps = :zero, updatedAt = :now, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt ` +
+        `SET previousStatus = #status, #status = :queued, attempts = :zero, sweeps = :zero, updatedAt = :now, dueAt = :nowMs, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt` +
+        `${requestId === undefined ? "" : ", requestId = :requestId"} ` +
         `REMOVE #result, #error, startedAt, finishedAt, claimToken, leaseExpiresAt, ${JOB_TABLE.ttlAttribute}`,
       ConditionExpression: "#status IN (:failed, :canceled)",
       ExpressionAttributeNames: { "#status": "status", "#result": "result", "#error": "error" },
@@ -136,8 +139,10 @@ export class DynamoJobStore implements JobStore {
         ":canceled": JobStatus.CANCELED,
         ":zero": 0,
         ":now": now,
+        ":nowMs": nowMs,
         ":shard": this.shardOf(jobId),
         ":sweepAt": nowMs + this.graceMs,
+        ...(requestId !== undefined && { ":requestId": requestId }),
       },
     });
   }
@@ -198,8 +203,9 @@ export class DynamoJobStore implements JobStore {
     if (outcome.status === JobStatus.QUEUED) {
       values[":error"] = outcome.error;
       values[":sweepAt"] = outcome.retryAtMs + this.graceMs;
+      values[":dueAt"] = outcome.retryAtMs;
       return {
-        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt REMOVE leaseExpiresAt`,
+        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, dueAt = :dueAt, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt REMOVE leaseExpiresAt`,
         ExpressionAttributeNames: { "#status": "status", "#error": "error" },
       };
     }

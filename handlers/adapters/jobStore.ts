@@ -43,8 +43,11 @@ export interface JobStore {
   failExpiredLease(jobId: string, claimToken: string, nowMs: number): Promise<Job>;
   /** `QUEUED` → `CANCELED`; throws `ConditionFailedError` otherwise. */
   cancel(jobId: string, nowMs: number): Promise<Job>;
-  /** `FAILED`/`CANCELED` → `QUEUED` with attempts reset; throws `ConditionFailedError` otherwise. */
-  retry(jobId: string, nowMs: number): Promise<Job>;
+  /**
+   * `FAILED`/`CANCELED` → `QUEUED` with attempts reset, due at once, `requestId` the retrying
+   * request's; throws `ConditionFailedError` otherwise.
+   */
+  retry(jobId: string, nowMs: number, requestId?: string): Promise<Job>;
   /** Active jobs whose `sweepAt` has passed, from every shard of the sweep index. */
   findDue(nowMs: number, limit: number): Promise<DueJob[]>;
   /**

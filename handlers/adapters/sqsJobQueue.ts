@@ -7,10 +7,16 @@ import type { QueueSettings } from "../settings";
 export const JobMessageSchema = v.strictObject({ jobId: v.pipe(v.string(), v.uuid()) });
 export type JobMessage = v.InferOutput<typeof JobMessageSchema>;
 
+/**
+ * The message attribute that carries the id of the API request that submitted (or retried) the
+ * job, so that the worker's records of the job name the request its story began with.
+ */
+export const REQUEST_ID_ATTRIBUTE = "cloudqueue-request-id";
+
 /** The port to the job queue. */
 export interface JobQueue {
-  /** Enqueues a job's id, visible after `delaySeconds` (0–900). */
-  enqueue(jobId: string, delaySeconds?: number): Promise<void>;
+  /** Enqueues a job's id, visible after `delaySeconds` (0–900), tagged with the API request it comes from. */
+  enqueue(jobId: string, delaySeconds?: number, requestId?: string): Promise<void>;
   /** Makes a received message visible again after `seconds` (the retry backoff). */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
 }
@@ -19,11 +25,16 @@ export interface JobQueue {
 export class SqsJobQueue implements JobQueue {
   constructor(private readonly client: SQSClient, private readonly settings: QueueSettings) {}
 
-  async enqueue(jobId: string, delaySeconds = 0): Promise<void> {
+  async enqueue(jobId: string, delaySeconds = 0, requestId?: string): Promise<void> {
     const body: JobMessage = { jobId };
     try {
       await this.client.send(
-        new SendMessageCommand({ QueueUrl: this.settings.queueUrl, MessageBody: JSON.stringify(body), DelaySeconds: delaySeconds }),
+        new SendMessageCommand({
+          QueueUrl: this.settings.queueUrl,
+          MessageBody: JSON.stringify(body),
+          DelaySeconds: delaySeconds,
+          ...(requestId && { MessageAttributes: { [REQUEST_ID_ATTRIBUTE]: { DataType: "String", StringValue: requestId } } }),
+        }),
       );
     } catch (error) {
       throw new QueueUnavailableError("SendMessage", { cause: error });

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
 import { toJobView } from "../domain/job";
@@ -7,6 +7,7 @@ import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
 import { isIdempotencyKey, validateSubmission } from "../domain/submission";
 import { IdempotencyKeyConflictError, JobNotFoundError, JobStateConflictError, StoreUnavailableError } from "../errors";
 import { describeError, type Logger } from "../log";
+import { statusClass, UNMATCHED_ROUTE } from "../metrics";
 import { resolveRoute, routeKey, routes, type Operation } from "../routes";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobService } from "./jobService";
@@ -21,7 +22,10 @@ export interface ApiHandlerDeps {
   now?: () => number;
 }
 
-export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
+/** The part of the Lambda context the api uses: the invocation's id, for its log records. */
+export type ApiContext = Partial<Pick<Context, "awsRequestId">>;
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context?: ApiContext) => Promise<HttpResponse>;
 
 // Built per handler, not at module level: Pulumi's closure serializer copies module-level values
 // into the Lambda code, and a Map loses its entries there.
@@ -35,12 +39,12 @@ function operationsByRouteKey(): ReadonlyMap<string, Operation> {
  * and answered with a bare 500: their text never reaches the client.
  */
 export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
-  const service = new JobService(deps);
   const jobTypesResponse = describeJobTypes(deps.jobTypes);
   const operationByRouteKey = operationsByRouteKey();
+  const now = deps.now ?? Date.now;
 
-  const operations: Record<Operation, (event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
-    async submitJob(event) {
+  const operations: Record<Operation, (event: APIGatewayProxyEventV2, service: JobService) => Promise<HttpResponse>> = {
+    async submitJob(event, service) {
       const idempotencyKey = header(event, "idempotency-key");
       if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
         return problem(400, ProblemType.validation, "Bad Request", "Idempotency-Key must be 1 to 255 printable ASCII characters", [
@@ -58,13 +62,13 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       if (replayed) return json(200, toJobView(job), { ...location, "idempotent-replayed": "true" });
       return json(202, { jobId: job.jobId, type: job.type, status: job.status, createdAt: job.createdAt }, location);
     },
-    async getJob(event) {
+    async getJob(event, service) {
       return json(200, toJobView(await service.get(jobIdOf(event))));
     },
-    async cancelJob(event) {
+    async cancelJob(event, service) {
       return json(200, toJobView(await service.cancel(jobIdOf(event))));
     },
-    async retryJob(event) {
+    async retryJob(event, service) {
       const job = await service.retry(jobIdOf(event));
       return json(202, toJobView(job), { location: `/jobs/${job.jobId}` });
     },
@@ -73,14 +77,29 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     },
   };
 
-  return async (event) => {
+  return async (event, context) => {
+    const startedMs = now();
+    // API Gateway's request id is the one a client and API Gateway's own logs know: it travels
+    // with the job (stored, and on every message) so one query finds the job's whole story.
+    const apiRequestId = event.requestContext?.requestId;
+    const logger = deps.logger.child({ ...(context?.awsRequestId && { requestId: context.awsRequestId }), ...(apiRequestId && { apiRequestId }) });
     const routed = routeOf(event, operationByRouteKey);
-    if (!routed.ok) return routed.response;
-    try {
-      return await operations[routed.operation](routed.event);
-    } catch (error) {
-      return errorResponse(error, event, deps.logger);
+    let response: HttpResponse;
+    if (!routed.ok) response = routed.response;
+    else {
+      try {
+        response = await operations[routed.operation](routed.event, new JobService({ ...deps, logger, requestId: apiRequestId }));
+      } catch (error) {
+        response = errorResponse(error, event, logger);
+      }
     }
+    const route = routed.ok ? routed.operation : UNMATCHED_ROUTE;
+    logger.info(
+      "api.request",
+      { route, method: event.requestContext?.http?.method, path: event.rawPath, status: response.statusCode, latencyMs: now() - startedMs },
+      { metrics: { ApiRequests: 1 }, dimensions: { Route: route, StatusClass: statusClass(response.statusCode) } },
+    );
+    return response;
   };
 }
 
@@ -127,7 +146,7 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   if (error instanceof IdempotencyKeyConflictError) {
     return problem(422, ProblemType.idempotencyConflict, "Unprocessable Content", "this Idempotency-Key was already used for a different request");
   }
-  logger.error("api.internal_error", { routeKey: event.routeKey, requestId: event.requestContext?.requestId, ...describeError(error) });
+  logger.error("api.internal_error", { routeKey: event.routeKey, ...describeError(error) });
   if (error instanceof StoreUnavailableError) {
     // DynamoDB throttled or unreachable past the SDK's retries: transient. A put may still have
     // landed, so only a retry with the same Idempotency-Key is sure not to create a second job.

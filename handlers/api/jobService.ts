@@ -5,6 +5,7 @@ import { jobIdForIdempotencyKey, newJobId } from "../domain/jobId";
 import type { JobTypeRegistry } from "../domain/jobTypes";
 import { submissionHash, type Submission } from "../domain/submission";
 import { ConditionFailedError, IdempotencyKeyConflictError, JobAlreadyExistsError, JobNotFoundError, JobStateConflictError, QueueUnavailableError } from "../errors";
+import { logTransition } from "../jobEvents";
 import { describeError, type Logger } from "../log";
 
 export interface JobServiceDeps {
@@ -14,9 +15,11 @@ export interface JobServiceDeps {
   logger: Logger;
   /** Epoch ms. @default Date.now */
   now?: () => number;
+  /** The API request being served (API Gateway's request id): stored with the job and sent with its message. */
+  requestId?: string;
 }
 
-/** What the API does with jobs, free of HTTP: submit, read, cancel, retry. */
+/** What the API does with jobs, free of HTTP: submit, read, cancel, retry. One per request. */
 export class JobService {
   private readonly now: () => number;
 
@@ -34,7 +37,8 @@ export class JobService {
   async submit(submission: Submission, idempotencyKey?: string): Promise<{ job: Job; replayed: boolean }> {
     const jobType = this.deps.jobTypes.get(submission.type);
     if (!jobType) throw new Error(`submit called with an unvalidated type ${submission.type}`);
-    const now = new Date(this.now()).toISOString();
+    const nowMs = this.now();
+    const now = new Date(nowMs).toISOString();
     const job: Job = {
       jobId: idempotencyKey === undefined ? newJobId() : jobIdForIdempotencyKey(idempotencyKey),
       type: submission.type,
@@ -45,6 +49,8 @@ export class JobService {
       delaySeconds: submission.delaySeconds,
       createdAt: now,
       updatedAt: now,
+      dueAt: nowMs + submission.delaySeconds * 1000,
+      ...(this.deps.requestId !== undefined && { requestId: this.deps.requestId }),
       ...(idempotencyKey !== undefined && { idempotencyKey, requestHash: submissionHash(submission) }),
     };
     try {
@@ -55,7 +61,7 @@ export class JobService {
       if (!existing || existing.requestHash !== job.requestHash) throw new IdempotencyKeyConflictError(job.jobId);
       return { job: existing, replayed: true };
     }
-    this.deps.logger.info("job.transition", { jobId: job.jobId, type: job.type, from: null, to: JobStatus.QUEUED });
+    logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds } });
     await this.enqueueOrLeaveToSweeper(job.jobId, job.delaySeconds);
     return { job, replayed: false };
   }
@@ -69,8 +75,9 @@ export class JobService {
   /** `QUEUED` → `CANCELED`; an already canceled job is returned as it is. */
   async cancel(jobId: string): Promise<Job> {
     try {
-      const job = await this.deps.store.cancel(jobId, this.now());
-      this.deps.logger.info("job.transition", { jobId, type: job.type, from: JobStatus.QUEUED, to: JobStatus.CANCELED });
+      const nowMs = this.now();
+      const job = await this.deps.store.cancel(jobId, nowMs);
+      logTransition(this.deps.logger, { job, from: JobStatus.QUEUED, to: JobStatus.CANCELED, by: "api", nowMs });
       return job;
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
@@ -84,22 +91,23 @@ export class JobService {
   /** `FAILED` or `CANCELED` → `QUEUED` with attempts reset, and enqueued again. */
   async retry(jobId: string): Promise<Job> {
     let job: Job;
+    const nowMs = this.now();
     try {
-      job = await this.deps.store.retry(jobId, this.now());
+      job = await this.deps.store.retry(jobId, nowMs, this.deps.requestId);
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const current = error.current ?? (await this.deps.store.get(jobId));
       if (!current) throw new JobNotFoundError(jobId);
       throw new JobStateConflictError(jobId, current.status, "retried");
     }
-    this.deps.logger.info("job.transition", { jobId, type: job.type, to: JobStatus.QUEUED, retry: true });
+    logTransition(this.deps.logger, { job, from: job.previousStatus ?? JobStatus.FAILED, to: JobStatus.QUEUED, by: "api", nowMs, fields: { retry: true } });
     await this.enqueueOrLeaveToSweeper(jobId, 0);
     return job;
   }
 
   private async enqueueOrLeaveToSweeper(jobId: string, delaySeconds: number): Promise<void> {
     try {
-      await this.deps.queue.enqueue(jobId, delaySeconds);
+      await this.deps.queue.enqueue(jobId, delaySeconds, this.deps.requestId);
     } catch (error) {
       if (!(error instanceof QueueUnavailableError)) throw error;
       this.deps.logger.warn("job.enqueue_deferred_to_sweeper", { jobId, ...describeError(error) });

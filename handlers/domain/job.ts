@@ -91,8 +91,11 @@ export interface Job extends JobView {
   sweeps?: number;
   /** Epoch ms the job became (or becomes) due: created plus its delay, or the time of its retry. */
   dueAt?: number;
-  /** The status the last claim took the job from: `IN_PROGRESS` when it took an expired lease over. */
-  claimedFrom?: JobStatus;
+  /**
+   * The status the last claim or retry took the job from: after a claim, `IN_PROGRESS` means it
+   * took an expired lease over; after a retry, `FAILED` or `CANCELED`.
+   */
+  previousStatus?: JobStatus;
   /** The API request that submitted (or last retried) the job: it travels with every message. */
   requestId?: string;
 }

@@ -1,7 +1,8 @@
 import type { JobStore } from "../adapters/jobStore";
 import type { JobQueue } from "../adapters/sqsJobQueue";
-import { isLeaseExpired, JobStatus } from "../domain/job";
+import { ErrorCode, isLeaseExpired, JobStatus } from "../domain/job";
 import { ConditionFailedError, StaleClaimError } from "../errors";
+import { logTransition } from "../jobEvents";
 import { describeError, type Logger } from "../log";
 
 export interface SweeperHandlerDeps {
@@ -31,7 +32,7 @@ export interface SweepReport {
   errors: number;
 }
 
-export type SweeperHandler = (event?: unknown) => Promise<SweepReport>;
+export type SweeperHandler = (event?: unknown, context?: { awsRequestId?: string }) => Promise<SweepReport>;
 
 /**
  * The repair pass of SPEC §5, on a schedule. It reads only the sparse sweep index (active jobs
@@ -39,15 +40,16 @@ export type SweeperHandler = (event?: unknown) => Promise<SweepReport>;
  */
 export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
   const now = deps.now ?? Date.now;
-  const { store, queue, logger } = deps;
+  const { store, queue } = deps;
   const graceMs = deps.sweepGraceSeconds * 1000;
 
-  async function repair(jobId: string, sweepAtMs: number, report: SweepReport): Promise<void> {
+  async function repair(jobId: string, sweepAtMs: number, report: SweepReport, invocationLogger: Logger): Promise<void> {
     const job = await store.get(jobId);
     if (!job || (job.status !== JobStatus.QUEUED && job.status !== JobStatus.IN_PROGRESS)) {
       report.skipped++;
       return;
     }
+    const logger = job.requestId ? invocationLogger.child({ apiRequestId: job.requestId }) : invocationLogger;
     const nowMs = now();
     const expected = { sweepAtMs, status: job.status };
     if (job.status === JobStatus.IN_PROGRESS && !isLeaseExpired(job, nowMs)) {
@@ -56,8 +58,8 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
       return;
     }
     if (job.status === JobStatus.IN_PROGRESS && job.attempts >= job.maxAttempts) {
-      await store.failExpiredLease(jobId, job.claimToken ?? "", nowMs);
-      logger.info("job.transition", { jobId, type: job.type, from: JobStatus.IN_PROGRESS, to: JobStatus.FAILED, error: "TIMED_OUT", by: "sweeper" });
+      const failed = await store.failExpiredLease(jobId, job.claimToken ?? "", nowMs);
+      logTransition(logger, { job: failed, from: JobStatus.IN_PROGRESS, to: JobStatus.FAILED, by: "sweeper", nowMs, error: ErrorCode.TIMED_OUT });
       report.timedOut++;
       return;
     }
@@ -68,7 +70,7 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
     const nextSweepAtMs = nowMs + graceMs * 2 ** Math.min(job.sweeps ?? 0, 5);
     await store.deferSweep(jobId, expected, nextSweepAtMs, 1);
     try {
-      await queue.enqueue(jobId);
+      await queue.enqueue(jobId, 0, job.requestId);
     } catch (error) {
       // The message never left: look again after the plain grace period, not the backed-off one.
       await store.deferSweep(jobId, { sweepAtMs: nextSweepAtMs, status: job.status }, nowMs + graceMs, -1).catch(() => undefined);
@@ -78,7 +80,8 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
     report.requeued++;
   }
 
-  return async () => {
+  return async (_event, context) => {
+    const logger = context?.awsRequestId ? deps.logger.child({ requestId: context.awsRequestId }) : deps.logger;
     const report: SweepReport = { examined: 0, requeued: 0, timedOut: 0, deferred: 0, skipped: 0, errors: 0 };
     const due = await store.findDue(now(), deps.maxJobsPerRun);
     report.examined = due.length;
@@ -87,7 +90,7 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
       await Promise.all(
         due.slice(start, start + parallelism).map(async ({ jobId, sweepAt }) => {
           try {
-            await repair(jobId, sweepAt, report);
+            await repair(jobId, sweepAt, report, logger);
           } catch (error) {
             if (error instanceof ConditionFailedError || error instanceof StaleClaimError) {
               report.skipped++;

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import * as v from "valibot";
 import type { AttemptOutcome, ClaimResult, JobStore } from "../adapters/jobStore";
-import { JobMessageSchema, type JobQueue } from "../adapters/sqsJobQueue";
+import { JobMessageSchema, REQUEST_ID_ATTRIBUTE, type JobQueue } from "../adapters/sqsJobQueue";
 import { backoffSeconds, type BackoffSettings } from "../domain/backoff";
 import { ErrorCode, JobStatus, isLeaseExpired, isTerminal, type Job } from "../domain/job";
 import type { JobTypeRegistry } from "../domain/jobTypes";
 import { StaleClaimError, StoreUnavailableError } from "../errors";
+import { dueAtMs, logTransition } from "../jobEvents";
 import { describeError, type Logger } from "../log";
 import { runAttempt } from "./runAttempt";
 
@@ -23,8 +24,8 @@ export interface WorkerHandlerDeps {
   random?: () => number;
 }
 
-/** The subset of the Lambda context the worker needs. */
-export type WorkerContext = Pick<Context, "getRemainingTimeInMillis">;
+/** The subset of the Lambda context the worker needs (the request id names its log records). */
+export type WorkerContext = Pick<Context, "getRemainingTimeInMillis"> & Partial<Pick<Context, "awsRequestId">>;
 
 export type WorkerHandler = (event: SQSEvent, context: WorkerContext) => Promise<SQSBatchResponse>;
 
@@ -39,16 +40,16 @@ type RecordOutcome = "ack" | "redeliver";
 export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
-  const { store, queue, logger } = deps;
+  const { store, queue } = deps;
 
   /** `attempt` tells the caller, should this throw, whether this record holds a lease on its job. */
-  async function processRecord(record: SQSRecord, context: WorkerContext, attempt: { leaseExpiresAtMs?: number }): Promise<RecordOutcome> {
+  async function processRecord(record: SQSRecord, context: WorkerContext, attempt: { leaseExpiresAtMs?: number }, logger: Logger): Promise<RecordOutcome> {
     const message = parseMessage(record.body);
     if (!message) {
       // Poison: leave it, so that SQS moves it to the DLQ after maxReceiveCount receives, and
       // bring it back after a backoff rather than the whole visibility timeout, to get it there sooner.
       logger.error("worker.malformed_message", { messageId: record.messageId });
-      await delayRedelivery(record, backoffSeconds(receiveCount(record), deps.backoff, random()));
+      await delayRedelivery(record, backoffSeconds(receiveCount(record), deps.backoff, random()), logger);
       return "redeliver";
     }
     const startedMs = now();
@@ -60,17 +61,31 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     const claim = await claimOrRecognise(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs }, attempt);
     if (!claim.claimed) {
       attempt.leaseExpiresAtMs = undefined;
-      return settleUnclaimed(message.jobId, claim.job, record);
+      return settleUnclaimed(message.jobId, claim.job, record, logger);
     }
 
     const job = claim.job;
-    // A later attempt may come from QUEUED (a retry) or from an expired lease (a takeover).
-    logger.info("job.transition", { jobId: job.jobId, type: job.type, ...(job.attempts === 1 && { from: JobStatus.QUEUED }), to: JobStatus.IN_PROGRESS, attempt: job.attempts });
+    const declaredErrorCodes = deps.jobTypes.get(job.type)?.errorCodes;
+    // A later attempt may come from QUEUED (a retry) or from an expired lease (a takeover, which
+    // has no wait of its own to measure).
+    const takeover = job.previousStatus === JobStatus.IN_PROGRESS;
+    logTransition(logger, {
+      job,
+      from: takeover ? JobStatus.IN_PROGRESS : JobStatus.QUEUED,
+      to: JobStatus.IN_PROGRESS,
+      by: "worker",
+      nowMs: startedMs,
+      ...(!takeover && { waitMs: Math.max(0, startedMs - dueAtMs(job)) }),
+    });
     const run = await runAttempt(job, deps.jobTypes, remainingMs - deps.commitReserveMs);
 
     // The run is done: a throttled commit is worth retrying, while the lease lasts, rather than
     // running the job again.
     const commitDeadlineMs = attempt.leaseExpiresAtMs - 100;
+    const committed = (to: JobStatus, error?: string, fields?: Record<string, unknown>) => {
+      const nowMs = now();
+      logTransition(logger, { job, from: JobStatus.IN_PROGRESS, to, by: "worker", nowMs, error, declaredErrorCodes, runMs: Math.max(0, nowMs - startedMs), fields });
+    };
     const commit = async (outcome: AttemptOutcome) => {
       let uncertain = false;
       try {
@@ -86,7 +101,7 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     try {
       if (run.ok) {
         await commit({ status: JobStatus.SUCCEEDED, result: run.result });
-        logTransition(job, JobStatus.SUCCEEDED);
+        committed(JobStatus.SUCCEEDED);
         return "ack";
       }
       if (run.error.retryable && job.attempts < job.maxAttempts) {
@@ -95,12 +110,12 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
         // signal): give it until the lease ends before another attempt can start.
         if (run.error.code === ErrorCode.TIMED_OUT) delaySeconds = Math.max(delaySeconds, secondsUntil(attempt.leaseExpiresAtMs));
         await commit({ status: JobStatus.QUEUED, error: run.error, retryAtMs: now() + delaySeconds * 1000 });
-        logTransition(job, JobStatus.QUEUED, { error: run.error.code, retryInSeconds: delaySeconds });
-        await delayRedelivery(record, delaySeconds);
+        committed(JobStatus.QUEUED, run.error.code, { retryInSeconds: delaySeconds });
+        await delayRedelivery(record, delaySeconds, logger);
         return "redeliver";
       }
       await commit({ status: JobStatus.FAILED, error: run.error });
-      logTransition(job, JobStatus.FAILED, { error: run.error.code });
+      committed(JobStatus.FAILED, run.error.code);
       return "ack";
     } catch (error) {
       if (!(error instanceof StaleClaimError)) throw error;
@@ -134,15 +149,16 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   }
 
   /** A message whose job could not be claimed: a duplicate, a finished or canceled job, a live lease, or a lease expired with no attempts left. */
-  async function settleUnclaimed(jobId: string, job: Job | undefined, record: SQSRecord): Promise<RecordOutcome> {
+  async function settleUnclaimed(jobId: string, job: Job | undefined, record: SQSRecord, logger: Logger): Promise<RecordOutcome> {
     if (!job) {
       logger.warn("worker.job_not_found", { jobId, messageId: record.messageId });
       return "ack";
     }
     if (isLeaseExpired(job, now()) && job.attempts >= job.maxAttempts && job.claimToken) {
       try {
-        await store.failExpiredLease(jobId, job.claimToken, now());
-        logTransition(job, JobStatus.FAILED, { error: "TIMED_OUT" });
+        const nowMs = now();
+        const failed = await store.failExpiredLease(jobId, job.claimToken, nowMs);
+        logTransition(logger, { job: failed, from: JobStatus.IN_PROGRESS, to: JobStatus.FAILED, by: "worker", nowMs, error: ErrorCode.TIMED_OUT });
       } catch (error) {
         if (!(error instanceof StaleClaimError)) throw error;
       }
@@ -152,7 +168,7 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     return "ack";
   }
 
-  async function delayRedelivery(record: SQSRecord, seconds: number): Promise<void> {
+  async function delayRedelivery(record: SQSRecord, seconds: number, logger: Logger): Promise<void> {
     try {
       await queue.delayRedelivery(record.receiptHandle, seconds);
     } catch (error) {
@@ -161,23 +177,22 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     }
   }
 
-  function logTransition(job: Job, to: JobStatus, fields: Record<string, unknown> = {}): void {
-    logger.info("job.transition", { jobId: job.jobId, type: job.type, from: JobStatus.IN_PROGRESS, to, attempt: job.attempts, ...fields });
-  }
-
   return async (event, context) => {
+    const invocationLogger = context.awsRequestId ? deps.logger.child({ requestId: context.awsRequestId }) : deps.logger;
     const outcomes = await Promise.all(
       event.Records.map(async (record): Promise<RecordOutcome> => {
         const attempt: { leaseExpiresAtMs?: number } = {};
+        const apiRequestId = record.messageAttributes?.[REQUEST_ID_ATTRIBUTE]?.stringValue;
+        const logger = apiRequestId ? invocationLogger.child({ apiRequestId }) : invocationLogger;
         try {
-          return await processRecord(record, context, attempt);
+          return await processRecord(record, context, attempt, logger);
         } catch (error) {
           // DynamoDB or SQS failed past the SDK's retries. The message comes back after a
           // backoff; if this record claimed the job, not before its lease ends, so that the
           // next delivery can take the job over instead of finding it held and dropping it.
           logger.error("worker.record_failed", { messageId: record.messageId, ...describeError(error) });
           const backoff = backoffSeconds(receiveCount(record), deps.backoff, random());
-          await delayRedelivery(record, attempt.leaseExpiresAtMs === undefined ? backoff : Math.max(backoff, secondsUntil(attempt.leaseExpiresAtMs) + 1));
+          await delayRedelivery(record, attempt.leaseExpiresAtMs === undefined ? backoff : Math.max(backoff, secondsUntil(attempt.leaseExpiresAtMs) + 1), logger);
           return "redeliver";
         }
       }),

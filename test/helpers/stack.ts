@@ -8,7 +8,7 @@ import { createApiHandler } from "../../handlers/api/handler";
 import type { HttpResponse } from "../../handlers/api/http";
 import type { Job } from "../../handlers/domain/job";
 import { builtInJobTypes, createRegistry, JobFailure, sleep, type JobType, type JobTypeRegistry } from "../../handlers/domain/jobTypes";
-import { silentLogger } from "../../handlers/log";
+import { silentLogger, type Logger } from "../../handlers/log";
 import { DEFAULTS, type StoreSettings } from "../../handlers/settings";
 import { createSweeperHandler } from "../../handlers/sweeper/handler";
 import { createWorkerHandler, type WorkerContext } from "../../handlers/worker/handler";
@@ -49,6 +49,8 @@ export interface TestStackOptions {
   apiQueue?: (queue: JobQueue) => JobQueue;
   sweepGraceSeconds?: number;
   maxBodyBytes?: number;
+  /** What the api, the sweeper and every worker log to. @default silentLogger */
+  logger?: Logger;
 }
 
 /** The handlers wired to fresh emulators, plus the levers tests need. */
@@ -63,8 +65,10 @@ export class TestStack {
   sweeperClockOffsetMs = 0;
   readonly api;
   readonly sweeper;
+  readonly logger: Logger;
 
   private constructor(readonly emulators: Emulators, options: TestStackOptions) {
+    this.logger = options.logger ?? silentLogger;
     this.jobTypes = options.jobTypes ?? createRegistry([...builtInJobTypes.values(), countingJobType(this.executions)]);
     this.storeSettings = {
       tableName: emulators.tableName,
@@ -79,13 +83,13 @@ export class TestStack {
       store: this.store,
       queue: options.apiQueue ? options.apiQueue(this.queue) : this.queue,
       jobTypes: this.jobTypes,
-      logger: silentLogger,
+      logger: this.logger,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     });
     this.sweeper = createSweeperHandler({
       store: this.store,
       queue: this.queue,
-      logger: silentLogger,
+      logger: this.logger,
       sweepGraceSeconds: this.storeSettings.sweepGraceSeconds,
       maxJobsPerRun: 100,
       now: () => Date.now() + this.sweeperClockOffsetMs,
@@ -102,7 +106,7 @@ export class TestStack {
       store: this.store,
       queue: this.queue,
       jobTypes: this.jobTypes,
-      logger: silentLogger,
+      logger: this.logger,
       commitReserveMs: 100,
       backoff: { baseSeconds: 1, maxSeconds: 1 },
       random: () => 0,
