@@ -22,6 +22,13 @@ export interface ArtifactRow {
 
 const RUNS = 7;
 
+/** What Powertools for AWS Lambda would add to a cold start (medians, ms): why CloudQueue writes its own JSON lines and EMF. */
+export interface PowertoolsRow {
+  loggerMs: number;
+  metricsMs: number;
+  bothMs: number;
+}
+
 /**
  * Phase 3: each CallbackFunction's archive, as the Pulumi program produces it under mocks: its
  * size (a real zip of it; without `zip`, its files deflated one by one), and its cold start
@@ -29,6 +36,11 @@ const RUNS = 7;
  * loading the AWS SDK clients alone in a fresh process. Medians of {@link RUNS} runs each.
  */
 export async function measureArtifacts(emulators: { dynamoEndpoint: string; sqsEndpoint: string; tableName: string; queueUrl: string }): Promise<ArtifactRow[]> {
+  return (await measureArtifactsAndPowertools(emulators)).rows;
+}
+
+/** {@link measureArtifacts}, and the load of Powertools' Logger and Metrics in the api archive's fresh process. */
+export async function measureArtifactsAndPowertools(emulators: { dynamoEndpoint: string; sqsEndpoint: string; tableName: string; queueUrl: string }): Promise<{ rows: ArtifactRow[]; powertools: PowertoolsRow }> {
   const run = await runProgram({}, siteFixture());
   const missing = "0b4f8c8e-6a8e-4e8e-9a8e-0b4f8c8e6a8e";
   const events: Record<string, unknown> = {
@@ -51,6 +63,7 @@ export async function measureArtifacts(emulators: { dynamoEndpoint: string; sqsE
     sweeper: { source: "aws.events", "detail-type": "Scheduled Event", detail: {} },
   };
   const rows: ArtifactRow[] = [];
+  const powertoolsSamples: Record<keyof PowertoolsRow, number[]> = { loggerMs: [], metricsMs: [], bothMs: [] };
   const scratch = mkdtempSync(join(tmpdir(), "cloudqueue-bench-"));
   for (const fn of ["api", "worker", "sweeper"]) {
     const declared = named(run, `cloudqueue-${fn}`, "aws:lambda/function:Function");
@@ -78,6 +91,11 @@ export async function measureArtifacts(emulators: { dynamoEndpoint: string; sqsE
       cold.push(time("artifact"));
       sdk.push(time("sdk"));
       sdkCall.push(time("sdk-call"));
+      if (fn === "api") {
+        powertoolsSamples.loggerMs.push(time("powertools-logger"));
+        powertoolsSamples.metricsMs.push(time("powertools-metrics"));
+        powertoolsSamples.bothMs.push(time("powertools-both"));
+      }
     }
     const coldStartMs = percentile(cold, 50);
     const sdkOnlyMs = percentile(sdk, 50);
@@ -92,7 +110,8 @@ export async function measureArtifacts(emulators: { dynamoEndpoint: string; sqsE
       ratioOverSdkFirstCall: Math.round((coldStartMs / sdkFirstCallMs) * 100) / 100,
     });
   }
-  return rows;
+  const median = (values: number[]) => Math.round(percentile(values, 50) * 10) / 10;
+  return { rows, powertools: { loggerMs: median(powertoolsSamples.loggerMs), metricsMs: median(powertoolsSamples.metricsMs), bothMs: median(powertoolsSamples.bothMs) } };
 }
 
 /** The size of a real zip of the folder, as Pulumi uploads it; `undefined` without `zip`. */

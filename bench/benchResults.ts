@@ -46,10 +46,14 @@ export const BenchResultsSchema = v.object({
   statusReadsInCallsPhase: v.number(),
   throughput: v.pipe(v.array(ThroughputRowSchema), v.minLength(1)),
   artifacts: v.pipe(v.array(ArtifactRowSchema), v.minLength(1)),
+  /** The cold starts of the commit before the observability work, measured on the same machine (`npm run bench:baseline`). */
+  coldStartBaseline: v.object({ commit: v.string(), machine: v.string(), baselineMs: v.record(v.string(), v.number()) }),
+  /** Powertools' Logger and Metrics loaded after the SDK in a fresh process, medians in ms. */
+  powertools: v.object({ loggerMs: v.number(), metricsMs: v.number(), bothMs: v.number() }),
   pollsPerJob: v.number(),
   pollSamples: v.array(v.number()),
   recovery: v.pipe(v.array(v.object({ jobs: v.number(), activeJobs: v.number(), scanMs: v.number(), startMs: v.number() })), v.minLength(1)),
-  targets: v.object({ shareOfCeiling: v.number(), coldStartRatio: v.number(), pollsPerJob: v.number() }),
+  targets: v.object({ shareOfCeiling: v.number(), coldStartRatio: v.number(), pollsPerJob: v.number(), coldStartGrowthMs: v.number() }),
 });
 
 export type BenchResults = v.InferOutput<typeof BenchResultsSchema>;

@@ -20,6 +20,19 @@ async function main() {
     loadedMs = performance.now();
     // The SDK's own first request: what any function pays on its first event, whatever its code.
     if (mode === "sdk-call") await documents.send(new GetCommand({ TableName: process.env.CLOUDQUEUE_TABLE_NAME, Key: { jobId: "cold-start" } }));
+  } else if (mode.startsWith("powertools-")) {
+    // What the field's library would add to a cold start: loaded after the SDK clients (module
+    // loading already warm, as in a real archive), from the repository's own node_modules.
+    const load = createRequire(path.join(taskDir, "__index.js"));
+    const { DynamoDBClient } = load("@aws-sdk/client-dynamodb");
+    new DynamoDBClient({});
+    const repository = createRequire(path.join(__dirname, "..", "package.json"));
+    const started = performance.now();
+    if (mode === "powertools-logger" || mode === "powertools-both") new (repository("@aws-lambda-powertools/logger").Logger)({ serviceName: "cloudqueue" });
+    if (mode === "powertools-metrics" || mode === "powertools-both") new (repository("@aws-lambda-powertools/metrics").Metrics)({ namespace: "CloudQueue", serviceName: "cloudqueue" });
+    loadedMs = performance.now();
+    process.stdout.write(JSON.stringify({ ms: loadedMs - started, loadedMs }));
+    return;
   } else {
     const event = JSON.parse(require("node:fs").readFileSync(eventFile, "utf8"));
     const { handler } = require(path.join(taskDir, "__index.js"));
