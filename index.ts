@@ -12,3 +12,4 @@ export const siteUrl = cloudQueue.outputs.siteUrl;
 export const tableName = cloudQueue.outputs.tableName;
 export const queueUrl = cloudQueue.outputs.queueUrl;
 export const dlqUrl = cloudQueue.outputs.dlqUrl;
+export const dashboardUrl = cloudQueue.outputs.dashboardUrl;

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
 import { builtInJobTypes, type JobTypeRegistry } from "../handlers/domain/jobTypes";
 import { DEFAULTS, visibilityTimeoutSeconds } from "../handlers/settings";
 
@@ -22,13 +23,53 @@ export const INFRA_DEFAULTS = {
   pointInTimeRecovery: false,
   /** DynamoDB deletion protection (off by default so `pulumi destroy` works; turn on in production). */
   deletionProtection: false,
+  /** The functions' application log level (`loggingConfig.applicationLogLevel`). */
+  logLevel: "INFO",
+  // Alarm thresholds (`infra/observability.ts`), used only with `alertEmail`. Each alarm fires when
+  // its value is above its threshold; the count alarms count over ALARM_PERIOD_SECONDS.
+  /** Seconds the oldest message may wait in the job queue. Above `MAX_DELAY_SECONDS` (900): a delayed job's message is that old when it first becomes visible. */
+  alarmOldestMessageAgeSeconds: 1_800,
+  /** Percent of the jobs finished in a window that may fail (FAILED over SUCCEEDED + FAILED). */
+  alarmFailurePercent: 10,
+  /** The failure alarm's window, in minutes. */
+  alarmFailureWindowMinutes: 15,
+  /** Jobs that must finish in a window before its failure share counts: a window with fewer never alarms. */
+  alarmFailureMinJobs: 20,
+  /** Errors (uncaught, timed out, out of memory) per function in five minutes. */
+  alarmFunctionErrors: 0,
+  /** Throttled invocations per function in five minutes. */
+  alarmFunctionThrottles: 0,
+  /** Throttled DynamoDB requests on the jobs table in five minutes. */
+  alarmDynamoDbThrottles: 0,
+  /** 5xx answers of the HTTP API in five minutes. */
+  alarmApi5xx: 0,
 } as const;
+
+/** The period of the count alarms (errors, throttles, 5xx), in seconds: five minutes. */
+export const ALARM_PERIOD_SECONDS = 300;
+
+/**
+ * The application log levels a stack may run at. The handlers write each job transition at INFO,
+ * and that record carries its metrics (EMF): Lambda drops application records below the function's
+ * level, so WARN, ERROR or FATAL would silently stop every CloudQueue metric.
+ */
+export const LOG_LEVELS = ["DEBUG", "INFO"] as const;
+export type StackLogLevel = (typeof LOG_LEVELS)[number];
+const METRIC_DROPPING_LEVELS = ["WARN", "ERROR", "FATAL"];
+
+function logLevelMessage(input: unknown): string {
+  return typeof input === "string" && METRIC_DROPPING_LEVELS.includes(input.toUpperCase())
+    ? `${input} is refused: Lambda would drop the INFO job.transition records, which carry every CloudQueue metric (EMF); use INFO or DEBUG`
+    : "must be DEBUG or INFO";
+}
 
 /** The api function's timeout: API Gateway gives up on an integration after 30 s. */
 export const API_TIMEOUT_SECONDS = 10;
 /** The sweeper's timeout: one run must end before the next minute's. */
 export const SWEEPER_TIMEOUT_SECONDS = 50;
 
+/** The job queue keeps SQS's default retention, four days (`infra/queues.ts` sets none). */
+const JOB_QUEUE_RETENTION_SECONDS = 345_600;
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 // CloudWatch Logs accepts only these retention periods.
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -55,6 +96,24 @@ const ConfigSchema = v.object({
   monthlyBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(1)), () => INFRA_DEFAULTS.monthlyBudgetUsd),
   pointInTimeRecovery: v.optional(v.boolean(), () => INFRA_DEFAULTS.pointInTimeRecovery),
   deletionProtection: v.optional(v.boolean(), () => INFRA_DEFAULTS.deletionProtection),
+  logLevel: v.optional(v.picklist(LOG_LEVELS, (issue) => logLevelMessage(issue.input)), () => INFRA_DEFAULTS.logLevel),
+  alarmOldestMessageAgeSeconds: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(MAX_DELAY_SECONDS + 1, `must exceed ${MAX_DELAY_SECONDS} s, the longest delay a job may be submitted with (its message is that old when it first becomes visible)`),
+      v.maxValue(JOB_QUEUE_RETENTION_SECONDS, `must be at most ${JOB_QUEUE_RETENTION_SECONDS} s: the job queue keeps a message no longer`),
+    ),
+    () => INFRA_DEFAULTS.alarmOldestMessageAgeSeconds,
+  ),
+  alarmFailurePercent: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "must be a whole percent from 1 to 100"), v.maxValue(100, "must be a whole percent from 1 to 100")), () => INFRA_DEFAULTS.alarmFailurePercent),
+  // A standard-resolution alarm evaluates at most one day of data.
+  alarmFailureWindowMinutes: v.optional(int(1, 1_440), () => INFRA_DEFAULTS.alarmFailureWindowMinutes),
+  alarmFailureMinJobs: v.optional(int(1, 1_000_000), () => INFRA_DEFAULTS.alarmFailureMinJobs),
+  alarmFunctionErrors: v.optional(int(0, 1_000_000), () => INFRA_DEFAULTS.alarmFunctionErrors),
+  alarmFunctionThrottles: v.optional(int(0, 1_000_000), () => INFRA_DEFAULTS.alarmFunctionThrottles),
+  alarmDynamoDbThrottles: v.optional(int(0, 1_000_000), () => INFRA_DEFAULTS.alarmDynamoDbThrottles),
+  alarmApi5xx: v.optional(int(0, 1_000_000), () => INFRA_DEFAULTS.alarmApi5xx),
   siteDomain: v.optional(v.union([v.literal(""), v.pipe(v.string(), v.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lower-case DNS name such as queue.example.com"))]), () => ""),
   siteCertificateArn: v.optional(
     v.union([v.literal(""), v.pipe(v.string(), v.regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, "an ACM certificate ARN in us-east-1 (CloudFront takes certificates from there only)"))]),

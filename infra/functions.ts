@@ -11,6 +11,8 @@ export interface JobFunctionsArgs {
   config: CloudQueueConfig;
   table: JobTable;
   queues: JobQueues;
+  /** The CloudWatch namespace the handlers emit their metrics in: the stack's own (`metricNamespace(stack)`). */
+  metricsNamespace: string;
 }
 
 /** The sweeper's schedule: every `DEFAULTS.sweepIntervalSeconds` (one minute). */
@@ -46,8 +48,10 @@ export class JobFunctions extends pulumi.ComponentResource {
       [ENV.retentionDays]: String(config.retentionDays),
       [ENV.maxBodyBytes]: String(config.maxBodyBytes),
       [ENV.sweepMaxJobsPerRun]: String(config.sweepMaxJobsPerRun),
+      [ENV.metricsNamespace]: args.metricsNamespace,
     };
-    const common = { memoryMb: config.lambdaMemoryMb, logRetentionDays: config.logRetentionDays, environment };
+    // One environment and one log level for all three: a job's records and metrics come from each of them.
+    const common = { memoryMb: config.lambdaMemoryMb, logRetentionDays: config.logRetentionDays, applicationLogLevel: config.logLevel, environment };
 
     this.api = new ServiceFunction(
       `${name}-api`,

@@ -2,10 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface OperationsArgs {
-  /** Who is told: confirms an SNS subscription, receives budget alerts. */
+  /** Who is told: confirms an SNS subscription, receives the alarms and the budget alerts. */
   alertEmail: string;
-  /** The dead-letter queue watched. */
-  deadLetterQueue: aws.sqs.Queue;
   /** Monthly cost limit in USD. @default 10 */
   monthlyBudgetUsd: number;
   /**
@@ -16,40 +14,20 @@ export interface OperationsArgs {
 }
 
 /**
- * The guard-rails (SPEC §5, §7): an alarm as soon as anything sits in the DLQ, mailed through an
- * SNS topic, and a monthly AWS Budget of this stack's tagged resources that mails at 80 % of
- * actual and 100 % of forecast cost.
+ * Who is told (SPEC §5, §7): the SNS topic every alarm notifies (`infra/observability.ts` declares
+ * the alarms, the DLQ's among them), mailed to `alertEmail`, and a monthly AWS Budget of this
+ * stack's tagged resources that mails at 80 % of actual and 100 % of forecast cost.
  * Built only when an email is configured.
  */
 export class Operations extends pulumi.ComponentResource {
   public readonly topic: aws.sns.Topic;
   public readonly subscription: aws.sns.TopicSubscription;
-  public readonly dlqAlarm: aws.cloudwatch.MetricAlarm;
   public readonly budget: aws.budgets.Budget;
 
   constructor(name: string, args: OperationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cloudqueue:infra:Operations", name, {}, opts);
     this.topic = new aws.sns.Topic(`${name}-alerts`, {}, { parent: this });
     this.subscription = new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.alertEmail }, { parent: this });
-    this.dlqAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-dlq-not-empty`,
-      {
-        alarmDescription: "Messages in the CloudQueue dead-letter queue: inspect them, then `npm run redrive`.",
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: args.deadLetterQueue.name },
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        // SQS stops sending metrics for an idle queue: no data means empty, not broken.
-        treatMissingData: "notBreaching",
-        alarmActions: [this.topic.arn],
-        okActions: [this.topic.arn],
-      },
-      { parent: this },
-    );
     this.budget = new aws.budgets.Budget(
       `${name}-monthly-budget`,
       {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import packageJson from "../package.json";
+import type { StackLogLevel } from "./config";
 import { LAMBDA_ASSUME_ROLE_POLICY, policyDocument, type Grant } from "./iam";
 
 /** The one place the Lambda runtime is named. */
@@ -24,6 +25,12 @@ export interface ServiceFunctionArgs<E, R> {
   memoryMb: number;
   logRetentionDays: number;
   environment: Record<string, pulumi.Input<string>>;
+  /**
+   * Lambda drops application records below this level (and tells the handlers through
+   * `AWS_LAMBDA_LOG_LEVEL`). Never above INFO: the INFO transition records carry the metrics.
+   * @default "INFO" (`logLevel`)
+   */
+  applicationLogLevel: StackLogLevel;
   /** Everything the function may do besides writing its own logs. */
   grants: Grant[];
 }
@@ -72,7 +79,7 @@ export class ServiceFunction<E, R> extends pulumi.ComponentResource {
         environment: { variables: args.environment },
         // systemLogLevel INFO keeps Lambda's platform records (start, report: duration, billed
         // duration, memory used, init duration), the first thing an operator reads.
-        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
+        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: args.applicationLogLevel, systemLogLevel: "INFO" },
         // A copy: CallbackFunction adds its own entries to the array it is given.
         codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES] },
       },

@@ -1,8 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricNamespace } from "../handlers/metrics";
 import type { CloudQueueConfig } from "./config";
+import { metricUniverse } from "./dashboard";
 import { JobFunctions } from "./functions";
 import { JobHttpApi } from "./httpApi";
+import { Observability } from "./observability";
 import { Operations } from "./operations";
 import { JobQueues } from "./queues";
 import { SiteHosting } from "./site";
@@ -31,12 +34,16 @@ export interface CloudQueue {
   provider: aws.Provider;
   /** Present only when `alertEmail` is configured. */
   operations: Operations | undefined;
+  /** The dashboard, always; the alarms, only with `operations`' topic. */
+  observability: Observability;
   outputs: {
     apiUrl: pulumi.Output<string>;
     siteUrl: pulumi.Output<string>;
     tableName: pulumi.Output<string>;
     queueUrl: pulumi.Output<string>;
     dlqUrl: pulumi.Output<string>;
+    /** The stack's CloudWatch dashboard in the console. */
+    dashboardUrl: pulumi.Output<string>;
   };
 }
 
@@ -50,9 +57,11 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
   const stackName = options.stackName ?? pulumi.getStack();
   const provider = taggedProvider(name, stackName);
   const opts = { providers: [provider] };
+  // The stack's own namespace: the handlers emit in it and the dashboard and alarms read it.
+  const metricsNamespace = metricNamespace(stackName);
   const table = new JobTable(name, { pointInTimeRecovery: config.pointInTimeRecovery, deletionProtection: config.deletionProtection }, opts);
   const queues = new JobQueues(name, { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: config.maxReceiveCount }, opts);
-  const functions = new JobFunctions(name, { config, table, queues }, opts);
+  const functions = new JobFunctions(name, { config, table, queues, metricsNamespace }, opts);
   const httpApi = new JobHttpApi(
     name,
     {
@@ -72,13 +81,28 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
         name,
         {
           alertEmail: config.alertEmailOrNone,
-          deadLetterQueue: queues.deadLetterQueue,
           monthlyBudgetUsd: config.monthlyBudgetUsd,
           costFilterTag: { key: STACK_TAG_KEY, value: stackName },
         },
         opts,
       )
     : undefined;
+  const observability = new Observability(
+    name,
+    {
+      stackName,
+      metricsNamespace,
+      universe: metricUniverse(),
+      functions: { api: functions.api.function, worker: functions.worker.function, sweeper: functions.sweeper.function },
+      queue: queues.queue,
+      deadLetterQueue: queues.deadLetterQueue,
+      table: table.table,
+      api: httpApi.api,
+      thresholds: config,
+      alertTopic: operations?.topic,
+    },
+    opts,
+  );
   return {
     provider,
     table,
@@ -88,12 +112,14 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
     httpApi,
     siteContent,
     operations,
+    observability,
     outputs: {
       apiUrl: httpApi.url,
       siteUrl: site.url,
       tableName: table.name,
       queueUrl: queues.queue.url,
       dlqUrl: queues.deadLetterQueue.url,
+      dashboardUrl: observability.dashboardUrl,
     },
   };
 }

@@ -5,6 +5,8 @@ import { describeError, type Logger } from "../handlers/log";
 import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute } from "../handlers/routes";
 import { fromLambdaResult, integrationFailure, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
 import { CorsPolicy } from "./cors";
+import type { LocalMetrics } from "./localMetrics";
+import { METRICS_PATH, metricsResponse } from "./metricsEndpoint";
 import { notFoundPage, readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
 
 /** API Gateway HTTP API's largest request body (10 MiB); the function applies its own, smaller limit. */
@@ -25,8 +27,8 @@ export interface HttpFrontOptions {
 /** The local stand-in for API Gateway and CloudFront: one server, one origin. */
 export interface HttpFront {
   server: Server;
-  /** Starts answering with `api`: the stack is ready. */
-  ready(api: ApiHandler): void;
+  /** Starts answering with `api` (and `metrics` at `/metrics`): the stack is ready. */
+  ready(api: ApiHandler, metrics?: LocalMetrics): void;
   /** Waits for the API requests being answered, then closes every connection. */
   close(): Promise<void>;
 }
@@ -43,11 +45,14 @@ export function startingResponse(): FrontResponse {
  * matching the route table becomes a payload 2.0 event for the api handler, as API Gateway would
  * build it; `config.json` points the page at this same origin; other `GET`s are files of
  * `site/`; any other request under the API's paths reaches the api handler through the
- * `$default` route (its problem 404 or 405); any other `GET` gets the site's 404 page.
+ * `$default` route (its problem 404 or 405); `/metrics` is the local stack's metrics registry
+ * (see metricsEndpoint.ts), which the deployed site does not have; any other `GET` gets the
+ * site's 404 page.
  */
 export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const siteDir = options.siteDir ?? SITE_DIR;
   let api = options.api;
+  let metrics: LocalMetrics | undefined;
   let inFlight = 0;
   let drained: (() => void) | undefined;
   let closing = false;
@@ -68,6 +73,10 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     const cors = new CorsPolicy((origin) => ownOrigins.has(origin) || options.corsOrigins.includes(origin));
     if (cors.isPreflight(method, request.headers) && isApiPath(url.pathname)) {
       return { statusCode: 204, headers: cors.preflightHeaders(request.headers), body: Buffer.alloc(0) };
+    }
+    if (metrics && url.pathname === METRICS_PATH) {
+      request.resume();
+      return metricsResponse(method, request.headers.accept, metrics);
     }
     const match = matchRoute(method, url.pathname);
     const isPage = method === "GET" || method === "HEAD";
@@ -115,8 +124,9 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
 
   return {
     server,
-    ready(handler) {
+    ready(handler, registry) {
       api = handler;
+      metrics = registry;
     },
     async close() {
       closing = true;

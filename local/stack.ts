@@ -8,6 +8,8 @@ import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
 import { awsEnvironmentFor, startEmulators, type Emulators } from "./emulators";
 import { DataDirError, lockDataDir, type DataDirLock } from "./dataDir";
 import { createHttpFront, type HttpFront } from "./httpFront";
+import { LocalMetrics } from "./localMetrics";
+import { METRICS_PATH } from "./metricsEndpoint";
 import type { LocalStackOptions } from "./options";
 import { EventSourcePoller } from "./poller";
 import { recoverActiveJobs, type RecoveryReport } from "./recovery";
@@ -28,6 +30,8 @@ export interface LocalStack {
   pageUrl: string;
   /** The API's base URL (the same origin as the page). */
   apiUrl: string;
+  /** The metrics registry in the Prometheus text format (JSON when asked), e.g. `http://127.0.0.1:8080/metrics`. */
+  metricsUrl: string;
   emulators: Pick<Emulators, "dynamoEndpoint" | "sqsEndpoint" | "tableName" | "queueUrl" | "dlqUrl">;
   /** Absolute data folder, `undefined` in memory. */
   dataDir: string | undefined;
@@ -74,8 +78,21 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
 
     configureLambdaEnvironment(emulators);
     const settings = settingsFromEnv(process.env);
-    const worker = createWorkerLambda(process.env, clientsFor("worker"));
-    const sweeper = createSweeperLambda(process.env, clientsFor("sweeper"));
+    const metrics = new LocalMetrics({
+      namespace: settings.metricsNamespace,
+      // The emulators' own clients: scrape-time reads are not the system's calls, which the
+      // benchmark counts through the clients its hooks give the handlers.
+      dynamo: emulators.dynamo,
+      sqs: emulators.sqs,
+      tableName: emulators.tableName,
+      queues: { jobs: emulators.queueUrl, dlq: emulators.dlqUrl },
+      // The poller is built below, after the worker it invokes: the gauge asks it only when scraped.
+      worker: { inFlight: () => poller.inFlight, maxConcurrency: options.concurrency },
+      logger,
+    });
+    const lambdaOptions = { writeLog: handlerLogWriter(metrics) };
+    const worker = createWorkerLambda(process.env, clientsFor("worker"), lambdaOptions);
+    const sweeper = createSweeperLambda(process.env, clientsFor("sweeper"), lambdaOptions);
 
     // The table outlives the in-memory queue: re-enqueue what was active before the restart.
     const recoveryClients = clientsFor("recovery");
@@ -98,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       logger,
     });
     const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
-    front.ready(createApiLambda(process.env, clientsFor("api")));
+    front.ready(createApiLambda(process.env, clientsFor("api"), lambdaOptions), metrics);
     poller.start();
     schedule.start();
 
@@ -108,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
     return {
       pageUrl: `${origin}/`,
       apiUrl: origin,
+      metricsUrl: `${origin}${METRICS_PATH}`,
       emulators,
       dataDir: lock?.dir,
       recovery,
@@ -124,6 +142,19 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
     await cleanUp();
     throw error;
   }
+}
+
+/**
+ * Where the handlers' log lines go: printed on stdout as Lambda writes them (one JSON line each,
+ * EMF metadata included, exactly what CloudWatch Logs would store), then read by the metrics
+ * registry, so `/metrics` counts the same records CloudWatch extracts its metrics from. A line the
+ * registry cannot read never fails the handler that wrote it.
+ */
+function handlerLogWriter(metrics: LocalMetrics): (line: string) => void {
+  return (line) => {
+    process.stdout.write(`${line}\n`);
+    metrics.ingestLine(line);
+  };
 }
 
 /**

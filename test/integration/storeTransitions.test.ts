@@ -56,4 +56,24 @@ describe("job store conditions follow the domain's transitions", function () {
       });
     }
   }
+
+  // Bookkeeping the same writes carry for the job's records (no condition reads it): the status
+  // a claim or retry came from, and when the job is due.
+  it("records the status a claim or a retry took the job from, and when a re-queued job is due", async () => {
+    const queued = await jobIn("QUEUED");
+    const claimed = await stack.store.claim(queued, { claimToken: "c1", nowMs: Date.now(), leaseExpiresAtMs: Date.now() - 1 });
+    expect(claimed.claimed && claimed.job.previousStatus).to.equal("QUEUED");
+    // Its lease is already over: the next claim is a takeover.
+    const takeover = await stack.store.claim(queued, { claimToken: "c2", nowMs: Date.now(), leaseExpiresAtMs: Date.now() + 60_000 });
+    expect(takeover.claimed && takeover.job.previousStatus).to.equal("IN_PROGRESS");
+    const retryAtMs = Date.now() + 5_000;
+    const requeued = await stack.store.commit(queued, "c2", { status: "QUEUED", error, retryAtMs }, Date.now());
+    expect(requeued.dueAt).to.equal(retryAtMs);
+
+    const failed = await jobIn("FAILED");
+    const nowMs = Date.now();
+    const retried = await stack.store.retry(failed, nowMs, "req-retry");
+    expect(retried).to.include({ previousStatus: "FAILED", dueAt: nowMs, requestId: "req-retry" });
+    expect((await stack.store.retry(await jobIn("CANCELED"), nowMs)).previousStatus).to.equal("CANCELED");
+  });
 });
