@@ -21,6 +21,7 @@ describe("infra: the code each CallbackFunction would upload", function () {
   let emulators: Emulators;
   const artifacts = {} as Record<(typeof FUNCTIONS)[number], UnpackedArtifact>;
   const quiet = { info: console.info, warn: console.warn, error: console.error };
+  const stdoutWrite = process.stdout.write;
 
   before(async () => {
     run = await sharedRun({}, siteFixture());
@@ -38,8 +39,13 @@ describe("infra: the code each CallbackFunction would upload", function () {
     expect(environments[1]).to.deep.equal(environments[0]);
     expect(environments[2]).to.deep.equal(environments[0]);
     Object.assign(process.env, environments[0]);
-    // The handlers log JSON lines for CloudWatch; keep the test output readable.
-    if (!process.env.CLOUDQUEUE_TEST_LOGS) console.info = console.warn = console.error = () => {};
+    // The handlers write their JSON records straight to stdout (runtimeLogs.test.ts checks them);
+    // keep the test output readable by dropping exactly those lines.
+    if (!process.env.CLOUDQUEUE_TEST_LOGS) {
+      console.info = console.warn = console.error = () => {};
+      process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+        typeof chunk === "string" && chunk.startsWith('{"timestamp":') ? true : (stdoutWrite as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
+    }
   });
 
   const savedEnv = { ...process.env };
@@ -47,6 +53,7 @@ describe("infra: the code each CallbackFunction would upload", function () {
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
     Object.assign(console, quiet);
+    process.stdout.write = stdoutWrite;
     await emulators?.close();
   });
 
