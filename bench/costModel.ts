@@ -36,6 +36,16 @@ export interface CostInputs {
   logRetentionDays: number;
   sweepShards: number;
   alertEmail: boolean;
+  /**
+   * Custom metrics the stack can publish (`customMetricCount`): every dimension combination the
+   * handlers can emit. A metric is billed only for the hours it receives data, so this is the
+   * most the month can cost; a route or error code unseen all month costs nothing.
+   */
+  customMetrics: number;
+  /** Distinct metrics the stack's one dashboard graphs (the free tier covers dashboards of up to 50). */
+  dashboardMetrics: number;
+  /** Alarm metrics of the stack's alarms (one per single-metric alarm, one per metric a metric math alarm reads); 0 without `alertEmail`. */
+  alarmMetrics: number;
   /** Assumptions, each shown in the output. */
   apiBilledMs: number;
   workerBilledMsPerBatch: number;
@@ -178,7 +188,9 @@ export function monthlyUsage(inputs: CostInputs): MonthlyUsage {
  */
 export function monthlyCost(inputs: CostInputs): CostLine[] {
   const u = monthlyUsage(inputs);
-  const { lambda, apiGatewayHttp, sqs, dynamodb, cloudwatchLogs, cloudwatchAlarms, budgets, s3, cloudfront } = PRICES;
+  const { lambda, apiGatewayHttp, sqs, dynamodb, cloudwatchLogs, cloudwatchMetrics, cloudwatchDashboards, cloudwatchAlarms, budgets, s3, cloudfront } = PRICES;
+  // Free as one of the account's first three dashboards, as long as it graphs no more than 50 metrics.
+  const dashboardFree = inputs.dashboardMetrics <= cloudwatchDashboards.freeMetricsPerDashboard;
   const storage = inputs.pointInTimeRecovery ? u.storedGb * dynamodb.pitrPerGbMonth : 0;
   return [
     line("Lambda requests", `${fmt(u.lambdaRequests)} invocations`, u.lambdaRequests / 1e6 * lambda.perMillionRequests, free(u.lambdaRequests, lambda.freeRequests) / 1e6 * lambda.perMillionRequests),
@@ -195,7 +207,20 @@ export function monthlyCost(inputs: CostInputs): CostLine[] {
       u.logGb * cloudwatchLogs.perGbIngested + u.logStoredGb * cloudwatchLogs.perGbMonthStored,
       free(u.logGb, cloudwatchLogs.freeGb) * cloudwatchLogs.perGbIngested + free(u.logStoredGb, cloudwatchLogs.freeGb) * cloudwatchLogs.perGbMonthStored,
     ),
-    line("CloudWatch alarm (DLQ)", inputs.alertEmail ? "1 alarm" : "none", inputs.alertEmail ? cloudwatchAlarms.perAlarmMonth : 0, 0),
+    // Every metric billed for the whole month: the most it can cost (a metric is billed by the hour it receives data).
+    line(
+      "CloudWatch custom metrics",
+      `${inputs.customMetrics} metrics at most (EMF)`,
+      inputs.customMetrics * cloudwatchMetrics.perMetricMonth,
+      free(inputs.customMetrics, cloudwatchMetrics.freeMetrics) * cloudwatchMetrics.perMetricMonth,
+    ),
+    line("CloudWatch dashboard", `1 dashboard, ${inputs.dashboardMetrics} metrics`, cloudwatchDashboards.perDashboardMonth, dashboardFree ? 0 : cloudwatchDashboards.perDashboardMonth),
+    line(
+      "CloudWatch alarms",
+      inputs.alarmMetrics > 0 ? `${inputs.alarmMetrics} alarm metrics` : "none",
+      inputs.alarmMetrics * cloudwatchAlarms.perAlarmMetricMonth,
+      free(inputs.alarmMetrics, cloudwatchAlarms.freeAlarmMetrics) * cloudwatchAlarms.perAlarmMetricMonth,
+    ),
     line("AWS Budgets", inputs.alertEmail ? "1 budget" : "none", inputs.alertEmail ? budgets.perBudgetDay * 30 : 0, 0),
     line(
       "CloudFront (page + API)",

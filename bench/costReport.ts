@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import * as v from "valibot";
+import { customMetricCount } from "../handlers/metrics";
+import { alarmMetricCount, alarmSpecs } from "../infra/alarms";
 import { parseConfig, type CloudQueueConfig } from "../infra/config";
+import { dashboardBody, metricUniverse, referencedMetrics, type WatchedResources } from "../infra/dashboard";
 import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, sameOriginApiCost, type CallsPerJob, type CostInputs, type CostLine } from "./costModel";
 import { PRICES } from "./prices";
 import { readBenchResults, type BenchResults } from "./benchResults";
@@ -36,6 +39,7 @@ export function costInputs(query: CostQuery, results: BenchResults | undefined =
     logRetentionDays: config.logRetentionDays,
     sweepShards: config.sweepShards,
     alertEmail: config.alertEmailOrNone !== undefined,
+    ...observabilityCounts(config),
     ...ASSUMPTIONS,
     pageViewsPerMonth: query.pageViewsPerMonth ?? DEFAULT_PAGE_VIEWS_PER_MONTH,
   };
@@ -68,8 +72,26 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
     `API Gateway's 12-month free tier (1 M requests) would take another $${((Math.min(PRICES.apiGatewayHttp.firstYearFreeRequests, sameOrigin.apiRequests) / 1e6) * PRICES.apiGatewayHttp.perMillionRequests).toFixed(2)} off in a new account's first year.`,
     `assumptions: billed ms api ${inputs.apiBilledMs}, worker ${inputs.workerBilledMsPerBatch}/batch + ${inputs.workerBilledMsPerRecord}/record, sweeper ${inputs.sweeperBilledMs}; item ${inputs.itemBytes} B; ` +
       `batches ${inputs.batchFill * 100}% full; logs ${inputs.platformLogBytesPerInvocation} B/invocation (Lambda's platform.start + platform.report, JSON) + ${inputs.logBytesPerJob} B/job; ` +
-      `${inputs.pageViewsPerMonth.toLocaleString("en-US")} page views of ${inputs.pageRequestsPerView} requests, ${inputs.pageBytesPerView / 1000} kB; ${inputs.apiResponseBytes} B per API response`,
+      `${inputs.pageViewsPerMonth.toLocaleString("en-US")} page views of ${inputs.pageRequestsPerView} requests, ${inputs.pageBytesPerView / 1000} kB; ${inputs.apiResponseBytes} B per API response; ` +
+      `custom metrics: all ${inputs.customMetrics} billed the whole month, the most they can cost (each is billed only for the hours it receives data)`,
   ].join("\n");
+}
+
+/**
+ * What the stack's metrics, dashboard and alarms count, from the same definitions the program
+ * deploys (`infra/dashboard.ts`, `infra/alarms.ts`): the counts depend on the job types, the routes
+ * and the config, never on the resources' names, so placeholders stand in for them.
+ */
+export function observabilityCounts(config: CloudQueueConfig): Pick<CostInputs, "customMetrics" | "dashboardMetrics" | "alarmMetrics"> {
+  const universe = metricUniverse();
+  const names: WatchedResources = { functions: { api: "api", worker: "worker", sweeper: "sweeper" }, queue: "queue", deadLetterQueue: "dlq", table: "table", apiId: "api-id" };
+  const failureShare = { windowMinutes: config.alarmFailureWindowMinutes, minJobs: config.alarmFailureMinJobs };
+  const body = dashboardBody({ region: PRICES.region, namespace: "CloudQueue/cost", universe, resources: names, failureShare });
+  return {
+    customMetrics: customMetricCount(universe).total,
+    dashboardMetrics: referencedMetrics(body).length,
+    alarmMetrics: config.alertEmailOrNone === undefined ? 0 : alarmMetricCount(alarmSpecs("CloudQueue/cost", names, config)),
+  };
 }
 
 function stackConfig(stack: string): Record<string, unknown> {

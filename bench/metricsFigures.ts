@@ -1,15 +1,6 @@
-import { createBuiltInJobTypes } from "../handlers/domain/jobTypes";
 import { customMetricCount, METRICS, type MetricDefinition, type MetricName } from "../handlers/metrics";
-import { routes } from "../handlers/routes";
+import { builtInMetricUniverse } from "../handlers/metricUniverse";
 import { num } from "./format";
-
-/** The built-in deployment's metric universe: its job types (with their declared codes) and the API's operations. */
-export function builtInMetricUniverse() {
-  return {
-    jobTypes: [...createBuiltInJobTypes().values()].map((jobType) => ({ type: jobType.type, errorCodes: jobType.errorCodes ?? [] })),
-    operations: routes.map((route) => route.operation),
-  };
-}
 
 /** The README's table of custom metrics, written from the one catalog (handlers/metrics.ts). */
 export function metricsFigures(): Record<string, string> {

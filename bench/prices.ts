@@ -13,7 +13,19 @@ export const PRICES = {
   sqs: { perMillionRequests: 0.4, freeRequests: 1_000_000 },
   dynamodb: { perMillionWriteUnits: 0.625, perMillionReadUnits: 0.125, perGbMonth: 0.25, pitrPerGbMonth: 0.2, freeStorageGb: 25 },
   cloudwatchLogs: { perGbIngested: 0.5, perGbMonthStored: 0.03, freeGb: 5 },
-  cloudwatchAlarms: { perAlarmMonth: 0.1, freeAlarms: 10 },
+  /**
+   * CloudWatch's always-free tier, as https://aws.amazon.com/cloudwatch/pricing/ states it: 10
+   * custom metrics, "3 Custom Dashboards referencing up to 50 metrics each per month", "10 Alarm
+   * metrics (only applicable to Standard resolution alarms that list metrics directly…)". Its paid
+   * rates, as also summarised by https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/
+   * and https://c3x.dev/resources/aws/aws_cloudwatch_metric_alarm: a custom metric $0.30 a month
+   * (the first 10 000; prorated by the hour, and billed only for the hours it receives data); a
+   * dashboard $3.00 a month; a standard-resolution alarm $0.10 per alarm metric a month, an alarm
+   * on metric math counting each metric its expression reads.
+   */
+  cloudwatchMetrics: { perMetricMonth: 0.3, freeMetrics: 10 },
+  cloudwatchDashboards: { perDashboardMonth: 3.0, freeDashboards: 3, freeMetricsPerDashboard: 50 },
+  cloudwatchAlarms: { perAlarmMetricMonth: 0.1, freeAlarmMetrics: 10 },
   sns: { perHundredThousandEmails: 2.0, freeEmails: 1_000 },
   budgets: { perBudgetDay: 0.02, freeBudgets: 2 },
   s3: { perGbMonth: 0.023, perThousandGets: 0.0004 },

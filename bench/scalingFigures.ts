@@ -146,7 +146,8 @@ const MONTHLY_ROWS: [string, string[]][] = [
   ["DynamoDB writes (3 table + 2 index WRU per job)", ["DynamoDB writes"]],
   ["DynamoDB reads + storage + PITR", ["DynamoDB reads", "DynamoDB storage", "DynamoDB PITR"]],
   ["CloudWatch Logs", ["CloudWatch Logs"]],
-  ["S3, alarm, budget", ["S3 (site files)", "CloudWatch alarm (DLQ)", "AWS Budgets"]],
+  ["CloudWatch custom metrics, dashboard, alarms", ["CloudWatch custom metrics", "CloudWatch dashboard", "CloudWatch alarms"]],
+  ["S3, budget", ["S3 (site files)", "AWS Budgets"]],
 ];
 
 function monthlyTable({ bills, levels }: ScalingContext): string {

@@ -21,7 +21,7 @@ const COLUMNS: FlowNodeId[][] = [
   [FLOW_NODE.api, FLOW_NODE.apiFunction, FLOW_NODE.sweeper],
   [FLOW_NODE.table, FLOW_NODE.queue],
   [FLOW_NODE.worker, FLOW_NODE.dlq],
-  [FLOW_NODE.alarm, FLOW_NODE.alerts, FLOW_NODE.inbox, FLOW_NODE.budget],
+  [FLOW_NODE.alarm, FLOW_NODE.alerts, FLOW_NODE.inbox, FLOW_NODE.budget, FLOW_NODE.dashboard],
 ];
 
 function columnOf(id: FlowNodeId): { column: number; row: number } | undefined {

@@ -1,6 +1,6 @@
-import { JOB_TABLE } from "../handlers/settings";
+import { ENV, JOB_TABLE } from "../handlers/settings";
 import type { DeclaredResource, ProgramRun } from "../test/infra/program";
-import { BudgetNotifications, CacheBehaviors, Origins, parsed, RedrivePolicy, Resources, TYPE } from "./diagramIndex";
+import { BudgetNotifications, CacheBehaviors, DashboardBody, Origins, parsed, RedrivePolicy, Resources, TYPE } from "./diagramIndex";
 
 /**
  * The system flow: the few parts a reader needs (the design's boxes), each found in a mocked run of
@@ -24,6 +24,7 @@ export const FLOW_NODE = {
   dlq: "dlq",
   schedule: "schedule",
   sweeper: "sweeper",
+  dashboard: "dashboard",
   alarm: "alarm",
   alerts: "alerts",
   inbox: "inbox",
@@ -63,7 +64,8 @@ export function systemFlow(run: ProgramRun): SystemFlow {
   drawSiteAndApi(flow);
   const { queue, dlq } = drawProcessing(flow);
   drawState(flow, queue);
-  drawOperations(flow, dlq);
+  drawOperations(flow, queue, dlq);
+  drawMetrics(flow);
   return { nodes: flow.nodes, edges: flow.edges };
 }
 
@@ -156,15 +158,34 @@ function drawState(flow: FlowBuilder, queue: DeclaredResource | undefined): void
   }
 }
 
-/** The alarm on the DLQ's depth, the topic it notifies, the email subscribed to that, and the budget mailing the same address. */
-function drawOperations(flow: FlowBuilder, dlq: DeclaredResource | undefined): void {
-  const { resources } = flow;
-  const alarm = flow.node(
-    FLOW_NODE.alarm,
-    "Operations",
-    dlq && resources.ofType(TYPE.metricAlarm).find((candidate) => candidate.inputs.dimensions?.QueueName === dlq.state.name),
+/**
+ * The dashboard, and an arrow from each function whose metrics it shows: the function's
+ * environment names the namespace the handlers emit in (EMF, on their log records), and the
+ * dashboard's body reads metrics of that namespace.
+ */
+function drawMetrics(flow: FlowBuilder): void {
+  const dashboard = flow.node(FLOW_NODE.dashboard, "Operations", flow.resources.ofType(TYPE.dashboard)[0]);
+  const namespaces = new Set(
+    parsed(DashboardBody, dashboard?.inputs.dashboardBody, { widgets: [] }).widgets.flatMap((widget) => (widget.properties?.metrics ?? []).map((line) => line[0]).filter((part) => typeof part === "string")),
   );
+  for (const id of [FLOW_NODE.apiFunction, FLOW_NODE.worker, FLOW_NODE.sweeper]) {
+    const namespace = flow.nodes.find((entry) => entry.id === id)?.resource?.inputs.environment?.variables?.[ENV.metricsNamespace];
+    if (namespaces.has(namespace)) flow.edge(id, FLOW_NODE.dashboard, "EMF metrics");
+  }
+}
+
+/**
+ * The alarms (one box, found as the alarm on the DLQ's depth), an arrow from each queue an alarm
+ * watches, the topic they notify, the email subscribed to that, and the budget mailing the same address.
+ */
+function drawOperations(flow: FlowBuilder, queue: DeclaredResource | undefined, dlq: DeclaredResource | undefined): void {
+  const { resources } = flow;
+  const alarms = resources.ofType(TYPE.metricAlarm);
+  const watching = (watched: DeclaredResource | undefined) => watched && alarms.find((candidate) => candidate.inputs.dimensions?.QueueName === watched.state.name);
+  const alarm = flow.node(FLOW_NODE.alarm, "Operations", watching(dlq));
   flow.edge(FLOW_NODE.dlq, FLOW_NODE.alarm, alarm ? alarmCondition(alarm) : "");
+  const ageAlarm = watching(queue);
+  if (ageAlarm) flow.edge(FLOW_NODE.queue, FLOW_NODE.alarm, alarmCondition(ageAlarm));
   const actions: unknown[] = alarm?.inputs.alarmActions ?? [];
   const alerts = flow.node(FLOW_NODE.alerts, "Operations", actions.map((action) => resources.namedBy(TYPE.topic, action)).find(Boolean));
   flow.edge(FLOW_NODE.alarm, FLOW_NODE.alerts, alarm?.inputs.okActions ? "ALARM / OK" : "ALARM");
@@ -210,11 +231,17 @@ function every(expression: unknown): string {
 
 const OPERATORS: Record<string, string> = { GreaterThanThreshold: ">", GreaterThanOrEqualToThreshold: "≥", LessThanThreshold: "<", LessThanOrEqualToThreshold: "≤" };
 
-/** The alarm's condition, short: `depth > 0`. */
+/** Short names of the metrics the alarms on queues watch, with their unit. */
+const QUEUE_METRICS: Record<string, { word: string; unit: string }> = {
+  ApproximateNumberOfMessagesVisible: { word: "depth", unit: "" },
+  ApproximateAgeOfOldestMessage: { word: "age", unit: " s" },
+};
+
+/** The alarm's condition, short: `depth > 0`, `age > 1800 s`. */
 function alarmCondition(alarm: DeclaredResource): string {
-  const metric = alarm.inputs.metricName === "ApproximateNumberOfMessagesVisible" ? "depth" : String(alarm.inputs.metricName);
+  const metric = QUEUE_METRICS[String(alarm.inputs.metricName)] ?? { word: String(alarm.inputs.metricName), unit: "" };
   const operator = String(alarm.inputs.comparisonOperator);
-  return `${metric} ${OPERATORS[operator] ?? operator} ${alarm.inputs.threshold}`;
+  return `${metric.word} ${OPERATORS[operator] ?? operator} ${alarm.inputs.threshold}${metric.unit}`;
 }
 
 /** A box's label: its part in the design, then the service and the settings that matter at a glance. */
@@ -252,8 +279,14 @@ function describe(id: FlowNodeId, resource: DeclaredResource, resources: Resourc
       return `dead-letter queue\nSQS, kept ${Math.round(Number(inputs.messageRetentionSeconds ?? 345_600) / 86_400)} days`;
     case FLOW_NODE.schedule:
       return "schedule\nEventBridge rule";
-    case FLOW_NODE.alarm:
-      return "DLQ alarm\nCloudWatch";
+    case FLOW_NODE.dashboard: {
+      const widgets = parsed(DashboardBody, inputs.dashboardBody, { widgets: [] }).widgets.filter((widget) => widget.type === "metric").length;
+      return `dashboard\nCloudWatch\n${widgets} graphs`;
+    }
+    case FLOW_NODE.alarm: {
+      const count = resources.ofType(TYPE.metricAlarm).length;
+      return `alarms\nCloudWatch, ${count} in all`;
+    }
     case FLOW_NODE.alerts:
       return "alerts\nSNS topic";
     case FLOW_NODE.inbox:

@@ -22,6 +22,7 @@ export const TYPE = {
   eventRule: "aws:cloudwatch/eventRule:EventRule",
   eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
   metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  dashboard: "aws:cloudwatch/dashboard:Dashboard",
   topic: "aws:sns/topic:Topic",
   subscription: "aws:sns/topicSubscription:TopicSubscription",
   budget: "aws:budgets/budget:Budget",
@@ -36,6 +37,10 @@ const PolicyDocument = v.object({
 export const RedrivePolicy = v.object({ deadLetterTargetArn: v.string(), maxReceiveCount: v.number() });
 export const Origins = v.array(v.object({ originId: v.string(), domainName: v.string(), originAccessControlId: v.optional(v.string()) }));
 export const CacheBehaviors = v.array(v.object({ targetOriginId: v.string(), pathPattern: v.string() }));
+/** The part of a dashboard body the flow reads: each metric line's namespace. */
+export const DashboardBody = v.object({
+  widgets: v.array(v.object({ type: v.string(), properties: v.optional(v.object({ metrics: v.optional(v.array(v.array(v.unknown()))) })) })),
+});
 export const BudgetNotifications = v.array(
   v.object({
     notificationType: v.string(),

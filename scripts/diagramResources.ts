@@ -12,7 +12,7 @@ const GROUPS: Array<{ label: string; services: string[] }> = [
   { label: "Functions", services: ["lambda", "iam", "cloudwatch/logGroup", "cloudwatch/eventRule", "cloudwatch/eventTarget"] },
   { label: "State", services: ["dynamodb", "sqs"] },
   { label: "Site", services: ["s3", "cloudfront"] },
-  { label: "Operations", services: ["sns", "cloudwatch/metricAlarm", "budgets"] },
+  { label: "Operations", services: ["sns", "cloudwatch/metricAlarm", "cloudwatch/dashboard", "budgets"] },
 ];
 
 const IDENTIFYING = ["arn", "url", "name", "apiEndpoint", "executionArn", "domainName", "bucketRegionalDomainName"];

@@ -90,4 +90,48 @@ describe("infra/config", () => {
     expect(() => parseConfig({ siteDomain: "queue.example.com", siteCertificateArn: certificateArn.replace("us-east-1", "eu-west-1") })).to.throw(/siteCertificateArn: .*us-east-1/);
     expect(() => parseConfig({ siteDomain: "https://queue.example.com", siteCertificateArn: certificateArn })).to.throw(/siteDomain: .*DNS name/);
   });
+
+  it("runs the functions at logLevel INFO by default, takes DEBUG, and refuses WARN and above, which would drop the metrics' records", () => {
+    expect(parseConfig({}).logLevel).to.equal("INFO");
+    expect(parseConfig({ logLevel: "DEBUG" }).logLevel).to.equal("DEBUG");
+    expect(readConfig({ get: (key) => (key === "logLevel" ? "DEBUG" : undefined) }).logLevel).to.equal("DEBUG");
+    for (const level of ["WARN", "ERROR", "FATAL"]) {
+      expect(() => parseConfig({ logLevel: level }), level).to.throw(new RegExp(`logLevel: ${level} is refused: .*job\\.transition.*metric`));
+    }
+    for (const level of ["TRACE", "info", "VERBOSE", 3]) {
+      expect(() => parseConfig({ logLevel: level }), String(level)).to.throw(/logLevel: must be DEBUG or INFO/);
+    }
+  });
+
+  it("refuses an oldest-message threshold a delayed job alone would reach, or one past the queue's retention", () => {
+    expect(parseConfig({}).alarmOldestMessageAgeSeconds).to.equal(1_800);
+    expect(() => parseConfig({ alarmOldestMessageAgeSeconds: 900 })).to.throw(/alarmOldestMessageAgeSeconds: must exceed 900 s, the longest delay/);
+    expect(parseConfig({ alarmOldestMessageAgeSeconds: 901 }).alarmOldestMessageAgeSeconds).to.equal(901);
+    expect(() => parseConfig({ alarmOldestMessageAgeSeconds: 345_601 })).to.throw(/alarmOldestMessageAgeSeconds: must be at most 345600 s/);
+    expect(() => parseConfig({ alarmOldestMessageAgeSeconds: 1_000.5 })).to.throw(/alarmOldestMessageAgeSeconds/);
+  });
+
+  it("takes the failure share as a whole percent from 1 to 100, over a window of 1 to 1440 minutes and at least one job", () => {
+    expect(parseConfig({ alarmFailurePercent: 100, alarmFailureWindowMinutes: 1_440, alarmFailureMinJobs: 1 })).to.include({ alarmFailurePercent: 100, alarmFailureWindowMinutes: 1_440, alarmFailureMinJobs: 1 });
+    for (const bad of [0, 101, 2.5, "10"]) expect(() => parseConfig({ alarmFailurePercent: bad }), String(bad)).to.throw(/alarmFailurePercent/);
+    expect(() => parseConfig({ alarmFailurePercent: 0 })).to.throw(/must be a whole percent from 1 to 100/);
+    for (const bad of [0, 1_441, 1.5]) expect(() => parseConfig({ alarmFailureWindowMinutes: bad }), String(bad)).to.throw(/alarmFailureWindowMinutes/);
+    // At least one: the share divides by the finished jobs of a window that has this many.
+    for (const bad of [0, -1, 0.5]) expect(() => parseConfig({ alarmFailureMinJobs: bad }), String(bad)).to.throw(/alarmFailureMinJobs/);
+  });
+
+  it("takes the count thresholds as whole numbers from 0, and names each bad one", () => {
+    const keys = ["alarmFunctionErrors", "alarmFunctionThrottles", "alarmDynamoDbThrottles", "alarmApi5xx"] as const;
+    for (const key of keys) {
+      expect(parseConfig({})[key], key).to.equal(0);
+      expect(parseConfig({ [key]: 12 })[key], key).to.equal(12);
+    }
+    try {
+      parseConfig({ alarmFunctionErrors: -1, alarmFunctionThrottles: 0.5, alarmDynamoDbThrottles: "x", alarmApi5xx: -3 });
+      expect.fail("should throw");
+    } catch (error) {
+      const message = (error as Error).message;
+      for (const key of keys) expect(message, key).to.include(`${key}:`);
+    }
+  });
 });

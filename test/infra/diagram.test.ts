@@ -4,9 +4,11 @@ import { expect } from "chai";
 import { DIAGRAM_DIR, DIAGRAMS, diagramRun } from "../../scripts/diagram";
 import { FLOW_NODE, systemFlow, type FlowNodeId, type SystemFlow } from "../../scripts/diagramFlow";
 import { resourceGraphDot } from "../../scripts/diagramResources";
+import { ENV } from "../../handlers/settings";
 import type { DeclaredResource, ProgramRun } from "./program";
 
-const { client, cdn, bucket, api, apiFunction, table, queue, worker, dlq, schedule, sweeper, alarm, alerts, inbox, budget } = FLOW_NODE;
+const { client, cdn, bucket, api, apiFunction, table, queue, worker, dlq, schedule, sweeper, dashboard, alarm, alerts, inbox, budget } = FLOW_NODE;
+/** The boxes only a stack with `alertEmail` has (the dashboard is always declared). */
 const OPERATIONS: FlowNodeId[] = [alarm, alerts, inbox, budget];
 
 /** The design's flow with the site serving the API under its own origin, as the program declares it. */
@@ -24,7 +26,11 @@ const DESIGN_FLOW: Array<[FlowNodeId, FlowNodeId]> = [
   [schedule, sweeper],
   [sweeper, table],
   [sweeper, queue],
+  [apiFunction, dashboard],
+  [worker, dashboard],
+  [sweeper, dashboard],
   [dlq, alarm],
+  [queue, alarm],
   [alarm, alerts],
   [alerts, inbox],
   [budget, inbox],
@@ -85,6 +91,7 @@ describe("diagrams", function () {
         schedule: "EventRule:cloudqueue-sweep-schedule",
         sweeper: "Function:cloudqueue-sweeper",
         table: "Table:cloudqueue-jobs",
+        dashboard: "Dashboard:cloudqueue-dashboard",
         alarm: "MetricAlarm:cloudqueue-dlq-not-empty",
         alerts: "Topic:cloudqueue-alerts",
         inbox: "TopicSubscription:cloudqueue-alerts-email",
@@ -99,6 +106,28 @@ describe("diagrams", function () {
       expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW.filter(([from, to]) => !OPERATIONS.includes(from) && !OPERATIONS.includes(to)));
       expect(labelOf(flow, queue, dlq)).to.equal("redrive after\n7 receives");
       expect(labelOf(flow, queue, worker)).to.equal("batches\nof 5");
+    });
+
+    it("labels the queue alarms with their configured thresholds", async () => {
+      const flow = systemFlow(await diagramRun({ alertEmail: "ops@example.com", alarmOldestMessageAgeSeconds: 2_400 }));
+
+      expect(labelOf(flow, queue, alarm)).to.equal("age > 2400 s");
+      expect(labelOf(flow, dlq, alarm)).to.equal("depth > 0");
+    });
+
+    it("draws no metrics arrow from a function whose environment names another namespace than the dashboard reads", () => {
+      const flow = systemFlow(
+        altered(run, (resources) =>
+          resources.map((resource) => {
+            if (resource.name !== "cloudqueue-worker" || resource.type !== "aws:lambda/function:Function") return resource;
+            const variables = { ...resource.inputs.environment.variables, [ENV.metricsNamespace]: "CloudQueue/elsewhere" };
+            return { ...resource, inputs: { ...resource.inputs, environment: { variables } } };
+          }),
+        ),
+      );
+
+      expect(pairs(flow)).to.not.deep.include([worker, dashboard]);
+      expect(pairs(flow)).to.deep.include([apiFunction, dashboard]);
     });
 
     it("draws no worker when no event source mapping names one", () => {

@@ -6,7 +6,7 @@ import { promiseOf } from "./program";
 describe("index.ts", function () {
   this.timeout(60_000);
 
-  it("reads the stack's config and exports apiUrl, siteUrl, tableName, queueUrl and dlqUrl", async () => {
+  it("reads the stack's config and exports apiUrl, siteUrl, tableName, queueUrl, dlqUrl and dashboardUrl", async () => {
     await pulumi.runtime.setMocks(
       {
         newResource: (args) => ({
@@ -20,11 +20,12 @@ describe("index.ts", function () {
       false,
     );
     const program = require(path.join(__dirname, "../../index.ts"));
-    expect(Object.keys(program).sort()).to.deep.equal(["apiUrl", "dlqUrl", "queueUrl", "siteUrl", "tableName"]);
+    expect(Object.keys(program).sort()).to.deep.equal(["apiUrl", "dashboardUrl", "dlqUrl", "queueUrl", "siteUrl", "tableName"]);
     expect(await promiseOf(program.apiUrl)).to.equal("https://cloudqueue-api.execute-api.example");
     expect(await promiseOf(program.siteUrl)).to.equal("https://cloudqueue-site-cdn.cloudfront.net");
     expect(await promiseOf(program.tableName)).to.equal("cloudqueue-jobs");
     expect(await promiseOf(program.queueUrl)).to.equal("https://sqs.example/cloudqueue-queue");
     expect(await promiseOf(program.dlqUrl)).to.equal("https://sqs.example/cloudqueue-dlq");
+    expect(await promiseOf(program.dashboardUrl)).to.equal("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/cloudqueue-dev");
   });
 });

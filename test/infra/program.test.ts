@@ -26,6 +26,7 @@ const TUNED = {
   logRetentionDays: 30,
   apiThrottleRateLimit: 5,
   apiThrottleBurstLimit: 9,
+  logLevel: "DEBUG",
 };
 
 const FUNCTIONS = ["api", "worker", "sweeper"] as const;
@@ -90,7 +91,7 @@ describe("infra: the Pulumi program under mocks", function () {
   });
 
   describe("outputs", () => {
-    it("resolve to the API endpoint, the CDN URL, the table and both queues", async () => {
+    it("resolve to the API endpoint, the CDN URL, the table, both queues and the dashboard", async () => {
       const outputs = defaults.stack.outputs;
       const api = named(defaults, "cloudqueue-api", "aws:apigatewayv2/api:Api");
       expect(await promiseOf(outputs.apiUrl)).to.equal(api.state.apiEndpoint);
@@ -98,6 +99,8 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(await promiseOf(outputs.tableName)).to.equal(named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").state.name);
       expect(await promiseOf(outputs.queueUrl)).to.equal(named(defaults, "cloudqueue-queue").state.url);
       expect(await promiseOf(outputs.dlqUrl)).to.equal(named(defaults, "cloudqueue-dlq").state.url);
+      const dashboard = named(defaults, "cloudqueue-dashboard").inputs.dashboardName;
+      expect(await promiseOf(outputs.dashboardUrl)).to.equal(`https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/${dashboard}`);
     });
   });
 
@@ -155,9 +158,22 @@ describe("infra: the Pulumi program under mocks", function () {
         expect(inputs.runtime, fn).to.equal("nodejs22.x");
         expect(inputs.architectures, fn).to.deep.equal(["arm64"]);
         expect(inputs.handler, fn).to.equal("__index.handler");
-        // INFO keeps Lambda's platform records (START/REPORT: duration, billed duration, memory, init).
-        expect(inputs.loggingConfig, fn).to.include({ logFormat: "JSON", logGroup: logGroup.state.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" });
+        // System INFO keeps Lambda's platform records (START/REPORT: duration, billed duration, memory, init).
+        expect(inputs.loggingConfig, fn).to.include({ logFormat: "JSON", logGroup: logGroup.state.name, applicationLogLevel: "DEBUG", systemLogLevel: "INFO" });
         expect(logGroup.inputs.retentionInDays, fn).to.equal(30);
+      }
+    });
+
+    it("filter application logs at logLevel, INFO by default, so the INFO transition records and their metrics are kept", () => {
+      for (const fn of FUNCTIONS) {
+        expect(lambda(defaults, fn).inputs.loggingConfig.applicationLogLevel, fn).to.equal("INFO");
+        expect(lambda(tuned, fn).inputs.loggingConfig.applicationLogLevel, fn).to.equal("DEBUG");
+      }
+    });
+
+    it("emit their metrics in the stack's own namespace, CloudQueue/<stack>", () => {
+      for (const fn of FUNCTIONS) {
+        expect(lambda(defaults, fn).inputs.environment.variables[ENV.metricsNamespace], fn).to.equal("CloudQueue/test");
       }
     });
 
@@ -417,7 +433,7 @@ describe("infra: the Pulumi program under mocks", function () {
     });
   });
 
-  describe("operations", () => {
+  describe("operations (the alarms themselves: observability.test.ts)", () => {
     it("declare no alarm, topic or budget when no email is configured", () => {
       for (const type of ["aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:budgets/budget:Budget"]) {
         expect(ofType(defaults, type), type).to.deep.equal([]);

@@ -182,7 +182,8 @@ const REVIEWED_TYPES: Record<string, string> = {
   "aws:cloudwatch/logGroup:LogGroup": "retention (its streams are the one allowed star)",
   "aws:cloudwatch/eventRule:EventRule": "a schedule: no access of its own",
   "aws:cloudwatch/eventTarget:EventTarget": "invokes the sweeper through its permission",
-  "aws:cloudwatch/metricAlarm:MetricAlarm": "notifies the topic: no access of its own",
+  "aws:cloudwatch/metricAlarm:MetricAlarm": "notifies only the stack's own topic, watches only its resources: no access of its own",
+  "aws:cloudwatch/dashboard:Dashboard": "a view: grants nothing, names only the stack's own namespace and resources, no secret in its body",
   "aws:apigatewayv2/api:Api": "CORS not *",
   "aws:apigatewayv2/stage:Stage": "throttled",
   "aws:apigatewayv2/integration:Integration": "reaches the api function through its permissions",
@@ -430,6 +431,47 @@ describe("infra security: a review of every resource the program declares", func
     }
   });
 
+  it("points the dashboard and the alarms at this stack's metrics and resources only, and the alarms at its own topic only", async () => {
+    for (const [label, run] of runs()) {
+      const own = new Set<string>([
+        ...(await Promise.all(["api", "worker", "sweeper"].map((fn) => promiseOf(run.stack.functions[fn as "api"].function.name)))),
+        await promiseOf(run.stack.queues.queue.name),
+        await promiseOf(run.stack.queues.deadLetterQueue.name),
+        await promiseOf(run.stack.table.name),
+        await promiseOf(run.stack.httpApi.api.id),
+      ]);
+      const namespaceOk = (namespace: unknown) => namespace === "CloudQueue/test" || (typeof namespace === "string" && /^AWS\/(SQS|Lambda|DynamoDB|ApiGateway)$/.test(namespace));
+      // The dimensions that name a resource; the others (JobType, Operation, ...) name no resource.
+      const RESOURCE_DIMENSIONS = ["FunctionName", "QueueName", "TableName", "ApiId"];
+      const check = (where: string, namespace: unknown, dimensions: Record<string, unknown>) => {
+        expect(namespaceOk(namespace), `${where}: namespace ${String(namespace)}`).to.equal(true);
+        for (const [dimension, value] of Object.entries(dimensions)) {
+          if (RESOURCE_DIMENSIONS.includes(dimension)) expect(own.has(String(value)), `${where}: ${dimension}=${String(value)} is not this stack's`).to.equal(true);
+        }
+      };
+      const dashboards = ofType(run, "aws:cloudwatch/dashboard:Dashboard");
+      expect(dashboards, label).to.have.length(1);
+      for (const widget of JSON.parse(dashboards[0]!.inputs.dashboardBody).widgets) {
+        for (const line of (widget.properties.metrics ?? []) as unknown[][]) {
+          const parts = line.filter((part): part is string => typeof part === "string");
+          if (parts.length === 0) continue;
+          const dimensions: Record<string, string> = {};
+          for (let i = 2; i < parts.length; i += 2) dimensions[parts[i]!] = parts[i + 1]!;
+          check(`${label} dashboard "${widget.properties.title}"`, parts[0], dimensions);
+        }
+      }
+      const topics = ofType(run, "aws:sns/topic:Topic").map((topic) => topic.state.arn);
+      for (const alarm of ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+        const where = `${label} ${alarm.name}`;
+        for (const actions of ["alarmActions", "okActions", "insufficientDataActions"]) {
+          for (const action of alarm.inputs[actions] ?? []) expect(topics, `${where} ${actions}`).to.include(action);
+        }
+        const metrics = alarm.inputs.metricQueries ? alarm.inputs.metricQueries.filter((query: { metric?: unknown }) => query.metric).map((query: { metric: unknown }) => query.metric) : [alarm.inputs];
+        for (const metric of metrics) check(where, metric.namespace, metric.dimensions ?? {});
+      }
+    }
+  });
+
   it("encrypts both queues and the table, and lets only the job queue redrive into the DLQ", async () => {
     for (const [label, run] of runs()) {
       for (const queue of ofType(run, "aws:sqs/queue:Queue")) {
@@ -548,6 +590,9 @@ async function abstractArn(run: ProgramRun, arn: string): Promise<string> {
   return arn;
 }
 
+/** The handlers' JSON lines go to stdout on Lambda; here nowhere, unless CLOUDQUEUE_TEST_LOGS asks for them. */
+const HANDLER_LOGS = process.env.CLOUDQUEUE_TEST_LOGS ? {} : { writeLog: () => {} };
+
 /** The environment the program declared for a function, pointed at the emulators. */
 function environmentFor(run: ProgramRun, fn: string, emulators: Emulators, overrides: Record<string, string> = {}): Record<string, string> {
   const declared: Record<string, string> = named(run, `cloudqueue-${fn}`, "aws:lambda/function:Function").inputs.environment.variables;
@@ -562,7 +607,7 @@ async function call(api: ReturnType<typeof createApiLambda>, request: ApiRequest
 /** Every route of the api handler, replays and refusals included. */
 async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<string>> {
   const recorder = new CallRecorder(emulators);
-  const api = createApiLambda(environmentFor(run, "api", emulators), recorder.clients());
+  const api = createApiLambda(environmentFor(run, "api", emulators), recorder.clients(), HANDLER_LOGS);
   const body = { type: "text.transform", payload: { text: "who may call what" } };
   const headers = { "Idempotency-Key": `security-${randomUUID()}` };
   const created = await call(api, { method: "POST", path: "/jobs", body, headers });
@@ -582,14 +627,14 @@ async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<str
 /** A success, a retryable failure (backoff), a poison message and a duplicate of a finished job. */
 async function recordWorker(run: ProgramRun, emulators: Emulators): Promise<Set<string>> {
   await drain(emulators);
-  const submit = createApiLambda(environmentFor(run, "api", emulators), { dynamo: emulators.dynamo, sqs: emulators.sqs });
+  const submit = createApiLambda(environmentFor(run, "api", emulators), { dynamo: emulators.dynamo, sqs: emulators.sqs }, HANDLER_LOGS);
   const ok = await call(submit, { method: "POST", path: "/jobs", body: { type: "text.transform", payload: { text: "fine" } } });
   const flaky = await call(submit, { method: "POST", path: "/jobs", body: { type: "demo.unreliable", payload: { sleepMs: 0, failAttempts: 1, permanent: false } } });
   expect([ok.status, flaky.status]).to.deep.equal([202, 202]);
   await emulators.sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrl, MessageBody: "not a job message" }));
 
   const recorder = new CallRecorder(emulators);
-  const worker = createWorkerLambda(environmentFor(run, "worker", emulators), recorder.clients());
+  const worker = createWorkerLambda(environmentFor(run, "worker", emulators), recorder.clients(), HANDLER_LOGS);
   const events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
   const first = await receiveAll(events, 3);
   const response = await worker(events.toEvent(first), lambdaContext(60_000));
@@ -606,7 +651,7 @@ async function recordWorker(run: ProgramRun, emulators: Emulators): Promise<Set<
 /** A job never picked up, a crashed attempt with attempts left, and one out of attempts. */
 async function recordSweeper(run: ProgramRun, emulators: Emulators): Promise<Set<string>> {
   const overrides = { [ENV.sweepGraceSeconds]: "1" };
-  const submit = createApiLambda(environmentFor(run, "api", emulators, overrides), { dynamo: emulators.dynamo, sqs: emulators.sqs });
+  const submit = createApiLambda(environmentFor(run, "api", emulators, overrides), { dynamo: emulators.dynamo, sqs: emulators.sqs }, HANDLER_LOGS);
   const store = new DynamoJobStore(emulators.dynamo, settingsFromEnv(environmentFor(run, "api", emulators, overrides)));
   const jobIds: string[] = [];
   for (let n = 0; n < 3; n++) {
@@ -621,7 +666,7 @@ async function recordSweeper(run: ProgramRun, emulators: Emulators): Promise<Set
   await new Promise((resolve) => setTimeout(resolve, 1_500));
 
   const recorder = new CallRecorder(emulators);
-  const sweeper = createSweeperLambda(environmentFor(run, "sweeper", emulators, overrides), recorder.clients());
+  const sweeper = createSweeperLambda(environmentFor(run, "sweeper", emulators, overrides), recorder.clients(), HANDLER_LOGS);
   const report = await sweeper({});
   expect(report.requeued, JSON.stringify(report)).to.be.at.least(2);
   expect(report).to.include({ timedOut: 1 });

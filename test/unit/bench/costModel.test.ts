@@ -1,5 +1,9 @@
 import { expect } from "chai";
 import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, monthlyUsage, PLATFORM_LOG_RECORDS, sameOriginApiCost, type CostInputs } from "../../../bench/costModel";
+import { observabilityCounts } from "../../../bench/costReport";
+import { customMetricCount } from "../../../handlers/metrics";
+import { parseConfig } from "../../../infra/config";
+import { metricUniverse } from "../../../infra/dashboard";
 
 const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): CostInputs => ({
   jobsPerMonth,
@@ -12,6 +16,9 @@ const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): Cost
   logRetentionDays: 14,
   sweepShards: 4,
   alertEmail: false,
+  customMetrics: 55,
+  dashboardMetrics: 44,
+  alarmMetrics: 0,
   ...ASSUMPTIONS,
   pageViewsPerMonth: 0,
   ...overrides,
@@ -28,19 +35,55 @@ describe("bench/costModel", () => {
     expect(service(monthlyCost(inputs(1_000_000)), "API Gateway HTTP API").list).to.be.closeTo(5, 1e-9);
   });
 
-  it("costs only the idle polling and the sweeper's schedule with no jobs, all inside the free tiers", () => {
+  it("costs only the idle polling, the sweeper's schedule and the custom metrics with no jobs, the rest inside the free tiers", () => {
     const lines = monthlyCost(inputs(0));
     expect(service(lines, "API Gateway HTTP API").list).to.equal(0);
     expect(service(lines, "SQS").list).to.be.greaterThan(0);
-    expect(lines.reduce((sum, line) => sum + line.billed, 0)).to.be.closeTo(service(lines, "DynamoDB reads").billed, 1e-9);
+    expect(lines.reduce((sum, line) => sum + line.billed, 0)).to.be.closeTo(service(lines, "DynamoDB reads").billed + service(lines, "CloudWatch custom metrics").billed, 1e-9);
   });
 
-  it("charges PITR and the alarm only when they are on", () => {
+  it("charges PITR only when it is on", () => {
     const off = monthlyCost(inputs(1_000_000));
-    const on = monthlyCost(inputs(1_000_000, { pointInTimeRecovery: true, alertEmail: true }));
+    const on = monthlyCost(inputs(1_000_000, { pointInTimeRecovery: true }));
     expect(service(off, "DynamoDB PITR").list).to.equal(0);
     expect(service(on, "DynamoDB PITR").list).to.be.greaterThan(0);
-    expect(service(on, "CloudWatch alarm (DLQ)").list).to.equal(0.1);
+  });
+});
+
+describe("bench/costModel: CloudWatch metrics, dashboard and alarms", () => {
+  it("bills every custom metric the whole month at $0.30, after the first 10 free: the most they can cost", () => {
+    const metrics = service(monthlyCost(inputs(1_000_000, { customMetrics: 55 })), "CloudWatch custom metrics");
+
+    expect(metrics.list).to.be.closeTo(55 * 0.3, 1e-9);
+    expect(metrics.billed).to.be.closeTo(45 * 0.3, 1e-9);
+    expect(service(monthlyCost(inputs(0, { customMetrics: 10 })), "CloudWatch custom metrics").billed).to.equal(0);
+  });
+
+  it("prices the dashboard at $3.00 a month, free while it graphs at most 50 metrics", () => {
+    expect(service(monthlyCost(inputs(0, { dashboardMetrics: 50 })), "CloudWatch dashboard")).to.include({ list: 3, billed: 0 });
+    expect(service(monthlyCost(inputs(0, { dashboardMetrics: 51 })), "CloudWatch dashboard")).to.include({ list: 3, billed: 3 });
+  });
+
+  it("bills alarm metrics at $0.10 a month after the first 10 free, and nothing without alarms", () => {
+    const none = service(monthlyCost(inputs(0)), "CloudWatch alarms");
+    const some = service(monthlyCost(inputs(0, { alertEmail: true, alarmMetrics: 15 })), "CloudWatch alarms");
+
+    expect(none).to.include({ usage: "none", list: 0, billed: 0 });
+    expect(some.list).to.be.closeTo(1.5, 1e-9);
+    expect(some.billed).to.be.closeTo(0.5, 1e-9);
+  });
+
+  it("counts the stack's metrics from the definitions the program deploys: the catalog, the dashboard body, the alarms", () => {
+    const quiet = observabilityCounts(parseConfig({}));
+    const alerting = observabilityCounts(parseConfig({ alertEmail: "ops@example.com" }));
+
+    expect(quiet.customMetrics).to.equal(customMetricCount(metricUniverse()).total);
+    expect(quiet.alarmMetrics).to.equal(0);
+    // 9 single-metric alarms (DLQ, queue age, 3 × errors, 3 × throttles, 5xx), the failure share's
+    // JobsFailed and JobsSucceeded, the table's ThrottledRequests for each of its 4 operations.
+    expect(alerting.alarmMetrics).to.equal(9 + 2 + 4);
+    expect(alerting.dashboardMetrics).to.equal(quiet.dashboardMetrics);
+    expect(quiet.dashboardMetrics).to.be.within(30, 50);
   });
 });
 
