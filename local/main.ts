@@ -65,6 +65,7 @@ function banner(stack: LocalStack, readyMs: number): string {
     `CloudQueue is running (ready in ${(readyMs / 1000).toFixed(1)} s)`,
     `  Page      ${stack.pageUrl}`,
     `  API       ${stack.apiUrl}   (try: curl ${stack.apiUrl}/job-types)`,
+    `  Metrics   ${stack.metricsUrl}   (Prometheus text format; the page's panel reads it too)`,
     `  Data      ${data}`,
     `  DynamoDB  ${dynamoEndpoint}   table ${tableName}`,
     `  SQS       ${sqsEndpoint}   queue ${queueUrl}`,
@@ -72,7 +73,7 @@ function banner(stack: LocalStack, readyMs: number): string {
     "  AWS CLI against the emulators (any credentials work):",
     `    ${cli} --endpoint-url ${dynamoEndpoint} dynamodb scan --table-name ${tableName}`,
     `    ${cli} --endpoint-url ${sqsEndpoint} sqs get-queue-attributes --queue-url ${queueUrl} --attribute-names All`,
-    "Job transitions are logged below as JSON lines. Press Ctrl-C to stop (in-flight jobs finish first).",
+    "The handlers' records (job transitions, API requests) are logged below as JSON lines, as Lambda writes them. Press Ctrl-C to stop (in-flight jobs finish first).",
   ].join("\n");
 }
 

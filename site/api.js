@@ -156,12 +156,19 @@ export class ApiClient {
     } catch {
       parsed = undefined;
     }
-    if (!response.ok) {
-      const retryAfter = Number(response.headers.get("retry-after"));
-      // A larger one (or one past setTimeout's range) is waited out for this long at most.
-      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS) : undefined;
-      throw new ApiError(response.status, problemOf(response.status, parsed), wait);
-    }
+    if (!response.ok) throw new ApiError(response.status, problemOf(response.status, parsed), retryAfterSeconds(response));
     return parsed;
   }
+}
+
+/**
+ * The seconds an answer's `Retry-After` asks to wait, at most {@link MAX_RETRY_AFTER_SECONDS};
+ * `undefined` without one (or with an HTTP date, which CloudQueue never sends).
+ * @param {Response} response
+ * @returns {number | undefined}
+ */
+export function retryAfterSeconds(response) {
+  const retryAfter = Number(response.headers.get("retry-after"));
+  // A larger one (or one past setTimeout's range) is waited out for this long at most.
+  return Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS) : undefined;
 }

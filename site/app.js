@@ -2,6 +2,7 @@
 import { ApiClient, ApiError, isTerminal } from "./api.js";
 import { byId, el, setMessage, timeElement } from "./dom.js";
 import { describeChange, renderJob } from "./jobView.js";
+import { MetricsPanel } from "./metricsPanel.js";
 import { JobPoller } from "./polling.js";
 import { forgetAllJobs, forgetJob, loadRecentJobs, rememberJob } from "./recentJobs.js";
 import { SchemaForm } from "./schemaForm.js";
@@ -274,3 +275,6 @@ ui.recentList.addEventListener("click", (event) => {
 });
 
 void start();
+// Apart from the form: the panel shows where the stack serves metrics (npm start), and stays
+// hidden where it does not (the deployed site).
+new MetricsPanel().start();

@@ -189,7 +189,7 @@ describe("npm start", function () {
       try {
         while (!ready && Date.now() < deadline) {
           const answers = await Promise.all(
-            ["/job-types", "/"].map(async (path) => {
+            ["/job-types", "/", "/metrics"].map(async (path) => {
               try {
                 return { path, response: await fetch(`http://127.0.0.1:${port}${path}`) };
               } catch {

@@ -18,10 +18,12 @@ export interface TransitionLine {
 export interface ReadyInfo {
   pageUrl: string;
   apiUrl: string;
+  metricsUrl: string;
   dynamoEndpoint: string;
   sqsEndpoint: string;
   tableName: string;
   queueUrl: string;
+  dlqUrl: string;
 }
 
 /**
@@ -127,10 +129,12 @@ function parseBanner(lines: string[]): ReadyInfo | undefined {
   const text = lines.join("\n");
   const page = /^\s+Page\s+(\S+)/m.exec(text);
   const api = /^\s+API\s+(\S+)/m.exec(text);
+  const metrics = /^\s+Metrics\s+(\S+)/m.exec(text);
   const dynamo = /^\s+DynamoDB\s+(\S+)\s+table\s+(\S+)/m.exec(text);
   const sqs = /^\s+SQS\s+(\S+)\s+queue\s+(\S+)/m.exec(text);
-  if (!page || !api || !dynamo || !sqs || !/Press Ctrl-C/.test(text)) return undefined;
-  return { pageUrl: page[1]!, apiUrl: api[1]!, dynamoEndpoint: dynamo[1]!, tableName: dynamo[2]!, sqsEndpoint: sqs[1]!, queueUrl: sqs[2]! };
+  const dlq = /^\s+DLQ\s+(\S+)/m.exec(text);
+  if (!page || !api || !metrics || !dynamo || !sqs || !dlq || !/Press Ctrl-C/.test(text)) return undefined;
+  return { pageUrl: page[1]!, apiUrl: api[1]!, metricsUrl: metrics[1]!, dynamoEndpoint: dynamo[1]!, tableName: dynamo[2]!, sqsEndpoint: sqs[1]!, queueUrl: sqs[2]!, dlqUrl: dlq[1]! };
 }
 
 /**
