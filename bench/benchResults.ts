@@ -43,6 +43,8 @@ export const BenchResultsSchema = v.object({
   }),
   callsPerJob: v.record(v.string(), v.number()),
   callsPerJobNotes: v.array(v.string()),
+  /** The handlers' log records in the calls phase: per job (its status reads aside), per status read, by event. */
+  logBytes: v.object({ perJob: v.number(), perStatusRead: v.number(), byEvent: v.record(v.string(), v.object({ lines: v.number(), bytesPerLine: v.number() })) }),
   statusReadsInCallsPhase: v.number(),
   throughput: v.pipe(v.array(ThroughputRowSchema), v.minLength(1)),
   artifacts: v.pipe(v.array(ArtifactRowSchema), v.minLength(1)),

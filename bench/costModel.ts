@@ -54,7 +54,7 @@ export interface CostInputs {
   itemBytes: number;
   /** Bytes of Lambda's own `platform.start` + `platform.report` records, every invocation of every function. */
   platformLogBytesPerInvocation: number;
-  /** Bytes of the handlers' own JSON lines per job (its transitions). */
+  /** Bytes of the handlers' own JSON lines per job: its transitions and its API requests' records (measured by `npm run bench` where results exist). */
   logBytesPerJob: number;
   /** Share of the configured batch size the worker's batches hold on average. */
   batchFill: number;

@@ -41,6 +41,8 @@ export function costInputs(query: CostQuery, results: BenchResults | undefined =
     alertEmail: config.alertEmailOrNone !== undefined,
     ...observabilityCounts(config),
     ...ASSUMPTIONS,
+    // Measured by the benchmark: a job's own records, plus one api.request record per status read.
+    ...(results && { logBytesPerJob: results.logBytes.perJob + statusReadsPerJob * results.logBytes.perStatusRead }),
     pageViewsPerMonth: query.pageViewsPerMonth ?? DEFAULT_PAGE_VIEWS_PER_MONTH,
   };
   return { inputs, config, source };
@@ -71,7 +73,7 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
     `same origin (the page calls the API through CloudFront): $${sameOrigin.list.toFixed(2)} list, $${sameOrigin.billed.toFixed(2)} after CloudFront's free requests, for ${fmtCount(sameOrigin.apiRequests)} API requests ($${((PRICES.cloudfront.perTenThousandHttpsRequests * 1e6) / 1e4).toFixed(2)} per million)`,
     `API Gateway's 12-month free tier (1 M requests) would take another $${((Math.min(PRICES.apiGatewayHttp.firstYearFreeRequests, sameOrigin.apiRequests) / 1e6) * PRICES.apiGatewayHttp.perMillionRequests).toFixed(2)} off in a new account's first year.`,
     `assumptions: billed ms api ${inputs.apiBilledMs}, worker ${inputs.workerBilledMsPerBatch}/batch + ${inputs.workerBilledMsPerRecord}/record, sweeper ${inputs.sweeperBilledMs}; item ${inputs.itemBytes} B; ` +
-      `batches ${inputs.batchFill * 100}% full; logs ${inputs.platformLogBytesPerInvocation} B/invocation (Lambda's platform.start + platform.report, JSON) + ${inputs.logBytesPerJob} B/job; ` +
+      `batches ${inputs.batchFill * 100}% full; logs ${inputs.platformLogBytesPerInvocation} B/invocation (Lambda's platform.start + platform.report, JSON) + ${inputs.logBytesPerJob} B/job of CloudQueue's records${results ? " (measured: bench/results.json logBytes, with the status reads)" : ""}; ` +
       `${inputs.pageViewsPerMonth.toLocaleString("en-US")} page views of ${inputs.pageRequestsPerView} requests, ${inputs.pageBytesPerView / 1000} kB; ${inputs.apiResponseBytes} B per API response; ` +
       `custom metrics: all ${inputs.customMetrics} billed the whole month, the most they can cost (each is billed only for the hours it receives data)`,
   ].join("\n");

@@ -32,6 +32,16 @@ export interface CallsPerJobResult {
   callsPerJob: Record<string, number>;
   statusReads: number;
   notes: string[];
+  /** The handlers' log records (CloudWatch Logs ingests them by the byte). */
+  logBytes: LogBytes;
+}
+
+export interface LogBytes {
+  /** Per job, its status reads aside. */
+  perJob: number;
+  /** One `GET /jobs/{jobId}`'s `api.request` record. */
+  perStatusRead: number;
+  byEvent: Record<string, { lines: number; bytesPerLine: number }>;
 }
 
 /**
@@ -49,6 +59,16 @@ export async function measureCallsPerJob(stack: StackProcess, jobs: number): Pro
   const notSucceeded = states.filter((job) => job.status !== "SUCCEEDED").length;
   if (notSucceeded > 0) throw new Error(`${notSucceeded} jobs did not succeed`);
   const counts = await stack.counts();
+  const logs = await stack.logs();
+  const readBytes = logs["api.request:getJob"] ?? { lines: 0, bytes: 0 };
+  const totalBytes = Object.values(logs).reduce((sum, entry) => sum + entry.bytes, 0);
+  const logBytes = {
+    // Everything a job writes but its status reads: its transitions, its submit's request record,
+    // the sweeper's runs in the meantime (amortised, as on AWS).
+    perJob: Math.round((totalBytes - readBytes.bytes) / jobs),
+    perStatusRead: readBytes.lines === 0 ? 0 : Math.round(readBytes.bytes / readBytes.lines),
+    byEvent: Object.fromEntries(Object.entries(logs).map(([event, entry]) => [event, { lines: entry.lines, bytesPerLine: Math.round(entry.bytes / entry.lines) }])),
+  };
   const callsPerJob = Object.fromEntries(Object.entries(counts).map(([operation, count]) => [operation, round(count / jobs, 3)]));
   for (const operation of ["PutItem", "SendMessage", "UpdateItem", "GetItem", "Scan"]) callsPerJob[operation] ??= 0;
 
@@ -60,7 +80,7 @@ export async function measureCallsPerJob(stack: StackProcess, jobs: number): Pro
   ];
   if (counts.Query) notes.push(`Query: ${counts.Query} from the sweeper's scheduled runs (one per index shard per run), independent of the job count.`);
   if (notSucceeded === 0 && (counts.GetItem ?? 0) > jobs) notes.push(`GetItem above the floor: ${(counts.GetItem ?? 0) - jobs} reads by the system.`);
-  return { jobs, callsPerJob, statusReads: jobs, notes };
+  return { jobs, callsPerJob, statusReads: jobs, notes, logBytes };
 }
 
 export interface ThroughputRow {

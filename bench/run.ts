@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     const calls = await measureCallsPerJob(stack, 1_000);
     table(Object.entries(calls.callsPerJob).map(([operation, perJob]) => ({ operation, perJob })));
     for (const note of calls.notes) console.log(`  - ${note}`);
+    console.log(`  log records: ${calls.logBytes.perJob} B per job, ${calls.logBytes.perStatusRead} B per status read (${Object.entries(calls.logBytes.byEvent).map(([event, entry]) => `${event} ${entry.lines} × ${entry.bytesPerLine} B`).join(", ")})`);
     for (const [operation, expected] of Object.entries(CALLS_FLOOR)) {
       const measured = calls.callsPerJob[operation] ?? 0;
       console.log(`  ${operation}: ${measured} per job — floor ${expected}: ${measured <= expected ? "at the floor" : "ABOVE the floor"}`);
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
       },
       callsPerJob: calls.callsPerJob,
       callsPerJobNotes: calls.notes,
+      logBytes: calls.logBytes,
       statusReadsInCallsPhase: calls.statusReads / calls.jobs,
       throughput,
       artifacts,

@@ -188,8 +188,8 @@ function thousandfold(context: ScalingContext): string {
       [
         `**Logs.** About ${num(logGb / 1024, 1)} TB ingested a month costs ${usd(logs.billed, 0)} (${pct(logs.billed / bill.billed)} of the bill)${logGb < AWS_LIMITS.logsFirstTierGb ? ", still inside the first" : ", past the first"}`,
         `   10 TB tier [18]. Lambda's own \`platform.start\` and \`platform.report\` records are ${num(cost.platformLogBytesPerInvocation)} B of every invocation.`,
-        "   The application log level is fixed at `INFO` in `infra/serviceFunction.ts`; a config key for it would let operators",
-        `   drop the ~${num(cost.logBytesPerJob)} B of transition lines per job (about ${usd(transitionLines, 0)} a month here). \`logRetentionDays\` only changes storage, which is cents.`,
+        `   CloudQueue's own records are ~${num(cost.logBytesPerJob)} B per job (its transitions and its API requests, about ${usd(transitionLines, 0)} a month here); they`,
+        "   carry the metrics (EMF), so `logLevel` cannot drop them below INFO. `logRetentionDays` only changes storage, which is cents.",
       ].join("\n"),
     ]),
   ].join("\n");

@@ -43,7 +43,7 @@ function perJobTable({ results, capacity }: ScalingContext): string {
     "| Sweep-index (GSI) writes | 2 WRU: enter on `PutItem`, leave on the terminal commit or a cancel | keys-only sparse GSI; the claim changes no index key, so it writes nothing to the index. A retry (`sweepAt` moves) and a sweeper deferral cost 2 more each: a changed index key is a delete plus a put [17] |",
     `| DynamoDB reads | ${cost.statusReadsPerJob} RRU (strongly consistent \`GetItem\` ≤ 4 KB, one per status read) | the site's polling; ${systemReads === 0 ? "the system itself read nothing (measured)" : `the system itself read ${num(systemReads, 3)} per job (measured)`} |`,
     `| SQS calls | ${cost.calls.SendMessage} \`SendMessage\` + ${num(1 / capacity.config.batchSize, 2)} \`ReceiveMessage\` and ${num(1 / capacity.config.batchSize, 2)} \`DeleteMessageBatch\` (full batches of ${capacity.config.batchSize}) | measured ${results.callsPerJob.ReceiveMessage} / ${results.callsPerJob.DeleteMessageBatch} locally, about ${num(perBatch, 1)} records per batch |`,
-    `| Logs | ${num(cost.logBytesPerJob)} B per job + ${num(cost.platformLogBytesPerInvocation)} B per invocation (Lambda's \`platform.start\` and \`platform.report\`) | cost-model assumptions (\`ASSUMPTIONS\`, \`bench/costModel.ts\`); the platform records' size from the JSON shapes AWS documents [21], [22] |`,
+    `| Logs | ${num(cost.logBytesPerJob)} B per job + ${num(cost.platformLogBytesPerInvocation)} B per invocation (Lambda's \`platform.start\` and \`platform.report\`) | the job's own records and its status reads' request records measured by \`npm run bench\` (\`logBytes\` in \`bench/results.json\`); the platform records' size from the JSON shapes AWS documents [21], [22] |`,
   ].join("\n");
 }
 

@@ -24,6 +24,11 @@ export class StackProcess {
     return this.ask("counts").then((reply) => reply.counts);
   }
 
+  /** The handlers' log lines since the last reset, by event (`api.request:<route>` for requests): lines and bytes. */
+  logs(): Promise<Record<string, { lines: number; bytes: number }>> {
+    return this.ask("counts").then((reply) => reply.logs);
+  }
+
   async reset(): Promise<void> {
     await this.ask("reset");
   }

@@ -12,6 +12,16 @@ import { CallCounter } from "./callCounter";
  */
 async function main(): Promise<void> {
   const counter = new CallCounter();
+  // The handlers' log records, as CloudWatch Logs would ingest them (one event per line): bytes
+  // by event and route, so the cost model can price a job's records and a status read's apart.
+  let logs: Record<string, { lines: number; bytes: number }> = {};
+  const countLine = (line: string) => {
+    const record = JSON.parse(line) as { event?: string; route?: string };
+    const key = record.event === "api.request" ? `api.request:${record.route}` : String(record.event);
+    const entry = (logs[key] ??= { lines: 0, bytes: 0 });
+    entry.lines++;
+    entry.bytes += Buffer.byteLength(line);
+  };
   const stack = await startLocalStack(
     {
       port: 0,
@@ -27,16 +37,17 @@ async function main(): Promise<void> {
       help: false,
     },
     silentLogger,
-    { clients: () => ({ dynamo: counter.attach(new DynamoDBClient({})), sqs: counter.attach(new SQSClient({})) }) },
+    { clients: () => ({ dynamo: counter.attach(new DynamoDBClient({})), sqs: counter.attach(new SQSClient({})) }), logLine: countLine, quietHandlerLogs: true },
   );
   const { dynamoEndpoint, sqsEndpoint, tableName, queueUrl } = stack.emulators;
   process.send!({ type: "ready", apiUrl: stack.apiUrl, pageUrl: stack.pageUrl, emulators: { dynamoEndpoint, sqsEndpoint, tableName, queueUrl } });
   process.on("message", async (message: { type: string }) => {
     if (message.type === "reset") {
       counter.reset();
+      logs = {};
       process.send!({ type: "reset" });
     } else if (message.type === "counts") {
-      process.send!({ type: "counts", counts: counter.snapshot() });
+      process.send!({ type: "counts", counts: counter.snapshot(), logs });
     } else if (message.type === "stop") {
       await stack.close();
       process.exit(0);

@@ -21,6 +21,8 @@ export const JOB_TABLE = {
 
 /** Defaults, each also documented in `Pulumi.yaml` and the README. */
 export const DEFAULTS = {
+  /** The api function's timeout (API Gateway gives up on an integration after 30 s). */
+  apiTimeoutSeconds: 10,
   /** Worker Lambda timeout; the longest job type timeout plus the commit reserve must fit. */
   workerTimeoutSeconds: 60,
   /** SQS visibility timeout = this × worker timeout (AWS's recommendation is at least 6). */

@@ -64,7 +64,7 @@ function logLevelMessage(input: unknown): string {
 }
 
 /** The api function's timeout: API Gateway gives up on an integration after 30 s. */
-export const API_TIMEOUT_SECONDS = 10;
+export const API_TIMEOUT_SECONDS = DEFAULTS.apiTimeoutSeconds;
 /** The sweeper's timeout: one run must end before the next minute's. */
 export const SWEEPER_TIMEOUT_SECONDS = 50;
 

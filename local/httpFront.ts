@@ -3,11 +3,17 @@ import type { ApiHandler } from "../handlers/api/handler";
 import { problem, ProblemType } from "../handlers/api/http";
 import { describeError, type Logger } from "../handlers/log";
 import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute } from "../handlers/routes";
+import { DEFAULTS } from "../handlers/settings";
 import { fromLambdaResult, integrationFailure, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
 import { CorsPolicy } from "./cors";
+import { LOCAL_AWS } from "./emulators";
+import { lambdaContext } from "./lambdaContext";
 import type { LocalMetrics } from "./localMetrics";
 import { METRICS_PATH, metricsResponse } from "./metricsEndpoint";
 import { notFoundPage, readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
+
+/** The api function's name and timeout in the context of each local invocation (its records name the invocation's request id). */
+const API_FUNCTION = { name: "cloudqueue-api", timeoutSeconds: DEFAULTS.apiTimeoutSeconds } as const;
 
 /** API Gateway HTTP API's largest request body (10 MiB); the function applies its own, smaller limit. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -86,7 +92,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       const route = match ?? { routeKey: DEFAULT_ROUTE_KEY, pathParameters: {} };
       let result: FrontResponse;
       try {
-        result = fromLambdaResult(await api(toApiGatewayEvent(request, body, route, host)));
+        const context = lambdaContext(API_FUNCTION.name, API_FUNCTION.timeoutSeconds, LOCAL_AWS.region);
+        result = fromLambdaResult(await api(toApiGatewayEvent(request, body, route, host), context));
       } catch (error) {
         options.logger.error("local.api_invocation_failed", { routeKey: route.routeKey, ...describeError(error) });
         result = integrationFailure();

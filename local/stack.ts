@@ -49,6 +49,10 @@ export interface LocalStackHooks {
    * standard environment variables): the benchmark adds counting middleware to them.
    */
   clients?: (role: "api" | "worker" | "sweeper" | "recovery" | "poller") => LambdaClients;
+  /** Each JSON line the handlers write, besides printing it: the benchmark counts their bytes. */
+  logLine?: (line: string) => void;
+  /** Keep the handlers' lines off stdout (the benchmark's stack process). */
+  quietHandlerLogs?: boolean;
 }
 
 /**
@@ -90,7 +94,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       worker: { inFlight: () => poller.inFlight, maxConcurrency: options.concurrency },
       logger,
     });
-    const lambdaOptions = { writeLog: handlerLogWriter(metrics) };
+    const lambdaOptions = { writeLog: handlerLogWriter(metrics, hooks) };
     const worker = createWorkerLambda(process.env, clientsFor("worker"), lambdaOptions);
     const sweeper = createSweeperLambda(process.env, clientsFor("sweeper"), lambdaOptions);
 
@@ -150,9 +154,10 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
  * registry, so `/metrics` counts the same records CloudWatch extracts its metrics from. A line the
  * registry cannot read never fails the handler that wrote it.
  */
-function handlerLogWriter(metrics: LocalMetrics): (line: string) => void {
+function handlerLogWriter(metrics: LocalMetrics, hooks: LocalStackHooks): (line: string) => void {
   return (line) => {
-    process.stdout.write(`${line}\n`);
+    if (!hooks.quietHandlerLogs) process.stdout.write(`${line}\n`);
+    hooks.logLine?.(line);
     metrics.ingestLine(line);
   };
 }
