@@ -80,7 +80,8 @@ export async function measureArtifactsAndPowertools(emulators: { dynamoEndpoint:
     };
     const time = (mode: string) => {
       const out = execFileSync(process.execPath, [join(__dirname, "coldStartChild.js"), mode, artifact.taskDir, eventFile], { env, encoding: "utf8" });
-      const { ms, loadedMs } = JSON.parse(out) as { ms: number; loadedMs: number };
+      // The handlers' own records come first (they write to stdout, as on Lambda); the timing is the last line.
+      const { ms, loadedMs } = JSON.parse(out.split("\n").pop()!) as { ms: number; loadedMs: number };
       if (process.env.BENCH_VERBOSE) console.log(`    ${fn} ${mode}: loaded ${loadedMs.toFixed(0)} ms, done ${ms.toFixed(0)} ms`);
       return ms;
     };
