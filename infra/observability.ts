@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { MetricUniverse } from "../handlers/metrics";
@@ -23,6 +24,8 @@ export interface ObservabilityArgs {
    * declared: an alarm that tells nobody only costs.
    */
   alertTopic?: aws.sns.Topic;
+  /** The component the DLQ alarm belonged to before (Operations), for its alias. */
+  formerAlarmParent?: pulumi.Resource;
 }
 
 /**
@@ -62,21 +65,34 @@ export class Observability extends pulumi.ComponentResource {
         }),
       ),
     );
-    this.dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName: dashboardName(args.stackName), dashboardBody: body }, { parent: this });
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      { dashboardName: region.apply((resolvedRegion) => dashboardName(pulumi.getProject(), args.stackName, resolvedRegion)), dashboardBody: body },
+      { parent: this },
+    );
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${this.dashboard.dashboardName}`;
 
     this.alarms = {};
     const topic = args.alertTopic;
     if (topic) {
       for (const spec of alarmSpecs(args.metricsNamespace, resources, thresholds)) {
-        this.alarms[spec.id] = new aws.cloudwatch.MetricAlarm(`${name}-${spec.id}`, { ...spec.args, alarmActions: [topic.arn], okActions: [topic.arn] }, { parent: this });
+        // The DLQ alarm was the Operations component's child before the other alarms came: the
+        // alias lets `pulumi up` on an existing stack move it instead of replacing it.
+        const aliases = spec.id === "dlq-not-empty" && args.formerAlarmParent ? [{ parent: args.formerAlarmParent }] : [];
+        this.alarms[spec.id] = new aws.cloudwatch.MetricAlarm(`${name}-${spec.id}`, { ...spec.args, alarmActions: [topic.arn], okActions: [topic.arn] }, { parent: this, aliases });
       }
     }
     this.registerOutputs({ dashboardUrl: this.dashboardUrl });
   }
 }
 
-/** `cloudqueue-<stack>`, in the characters a dashboard name may hold (letters, digits, `-`, `_`). */
-export function dashboardName(stackName: string): string {
-  return `cloudqueue-${stackName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
+/**
+ * `cloudqueue-<stack>-<region>-<hash>`, in the characters a dashboard name may hold (letters,
+ * digits, `-`, `_`). Dashboards are global to the account and PutDashboard replaces one of the
+ * same name, so the name holds the region and a hash of the project and the raw stack name: two
+ * stacks (`dev.eu` and `dev-eu`, or one name in two regions or projects) never share one.
+ */
+export function dashboardName(project: string, stackName: string, region: string): string {
+  const hash = createHash("sha256").update(`${project}/${stackName}/${region}`).digest("hex").slice(0, 8);
+  return `cloudqueue-${stackName}-${region}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 240) + `-${hash}`;
 }

@@ -100,6 +100,7 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
       api: httpApi.api,
       thresholds: config,
       alertTopic: operations?.topic,
+      formerAlarmParent: operations,
     },
     opts,
   );

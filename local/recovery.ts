@@ -80,7 +80,7 @@ export async function recoverActiveJobs(deps: RecoveryDeps): Promise<RecoveryRep
     try {
       const visibleAtMs = job.status === JobStatus.QUEUED ? queuedDueAtMs(job, graceMs, now()) : (job.leaseExpiresAt ?? 0) + 1_000;
       const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((visibleAtMs - now()) / 1000)));
-      await deps.queue.enqueue(job.jobId, delaySeconds);
+      await deps.queue.enqueue(job.jobId, delaySeconds, job.requestId);
       report.enqueued++;
     } catch (error) {
       // The sweeper still finds this job (its index entry is in place) once its sweepAt passes.

@@ -18,6 +18,8 @@ export interface ScannedJob {
   sweeps?: number;
   createdAt?: string;
   delaySeconds?: number;
+  /** The API request the job came from: its new message carries it, as the sweeper's does. */
+  requestId?: string;
 }
 
 /** One entry of the sweep index (keys only). */
@@ -40,7 +42,7 @@ export async function scanJobs(documents: DynamoDBDocumentClient, tableName: str
     const page = await documents.send(
       new ScanCommand({
         TableName: tableName,
-        ProjectionExpression: "jobId, #status, #shard, #sweepAt, leaseExpiresAt, attempts, sweeps, createdAt, delaySeconds",
+        ProjectionExpression: "jobId, #status, #shard, #sweepAt, leaseExpiresAt, attempts, sweeps, createdAt, delaySeconds, requestId",
         ExpressionAttributeNames: { "#status": "status", "#shard": SHARD, "#sweepAt": SWEEP_AT },
         ExclusiveStartKey: startKey,
         ConsistentRead: true,
@@ -57,6 +59,7 @@ export async function scanJobs(documents: DynamoDBDocumentClient, tableName: str
         sweeps: typeof item.sweeps === "number" ? item.sweeps : undefined,
         createdAt: typeof item.createdAt === "string" ? item.createdAt : undefined,
         delaySeconds: typeof item.delaySeconds === "number" ? item.delaySeconds : undefined,
+        requestId: typeof item.requestId === "string" ? item.requestId : undefined,
       });
     }
     startKey = page.LastEvaluatedKey;

@@ -53,8 +53,16 @@ export async function readMetrics() {
   }
   // Something else answering at /metrics (an HTML page, a text exposition) is not this registry.
   if (!(response.headers.get("content-type") ?? "").startsWith("application/json")) return { kind: "absent" };
+  // A body cut off on the way (the stack stopped mid-answer) is a failed read, worth another try;
+  // a body that arrives whole but is not the registry's JSON means this origin has none.
+  let text;
   try {
-    const families = parseFamilies(await response.json());
+    text = await response.text();
+  } catch {
+    return { kind: "failed" };
+  }
+  try {
+    const families = parseFamilies(JSON.parse(text));
     return families ? { kind: "metrics", families } : { kind: "absent" };
   } catch {
     return { kind: "absent" };

@@ -43,7 +43,8 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
   const { store, queue } = deps;
 
   /** `attempt` tells the caller, should this throw, whether this record holds a lease on its job. */
-  async function processRecord(record: SQSRecord, context: WorkerContext, attempt: { leaseExpiresAtMs?: number }, logger: Logger): Promise<RecordOutcome> {
+  async function processRecord(record: SQSRecord, context: WorkerContext, attempt: { leaseExpiresAtMs?: number }, recordLogger: Logger): Promise<RecordOutcome> {
+    let logger = recordLogger;
     const message = parseMessage(record.body);
     if (!message) {
       // Poison: leave it, so that SQS moves it to the DLQ after maxReceiveCount receives, and
@@ -59,6 +60,9 @@ export function createWorkerHandler(deps: WorkerHandlerDeps): WorkerHandler {
     // while this one may still be running it.
     attempt.leaseExpiresAtMs = startedMs + remainingMs;
     const claim = await claimOrRecognise(message.jobId, { claimToken, nowMs: startedMs, leaseExpiresAtMs: attempt.leaseExpiresAtMs }, attempt);
+    // The message names the API request the job came from; a message without the attribute (sent
+    // by hand, or before it existed) still finds it on the job.
+    if (!record.messageAttributes?.[REQUEST_ID_ATTRIBUTE]?.stringValue && claim.job?.requestId) logger = logger.child({ apiRequestId: claim.job.requestId });
     if (!claim.claimed) {
       attempt.leaseExpiresAtMs = undefined;
       return settleUnclaimed(message.jobId, claim.job, record, logger);

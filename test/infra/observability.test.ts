@@ -1,3 +1,5 @@
+import { dashboardName } from "../../infra/observability";
+import { aliasParentsByName } from "./program";
 import { expect } from "chai";
 import { builtInJobTypes } from "../../handlers/domain/jobTypes";
 import { dimensionValues, METRICS, type Dimension, type MetricDefinition } from "../../handlers/metrics";
@@ -131,12 +133,29 @@ describe("infra: the dashboard and the alarms", function () {
     };
   }
 
+  it("keep the DLQ alarm's identity from when it was the Operations component's child (an alias, no replacement)", () => {
+    named(alerting, "cloudqueue-dlq-not-empty", "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const aliases = aliasParentsByName.get("cloudqueue-dlq-not-empty") ?? [];
+    expect(aliases.some((alias) => alias.includes("cloudqueue:infra:Operations")), JSON.stringify(aliases)).to.equal(true);
+  });
+
   describe("dashboard", () => {
+    it("has a name no other stack, region or project shares (dashboards are global to the account)", () => {
+      const names = [
+        dashboardName("cloudqueue", "dev.eu", "eu-west-1"),
+        dashboardName("cloudqueue", "dev-eu", "eu-west-1"),
+        dashboardName("cloudqueue", "dev-eu", "us-east-1"),
+        dashboardName("other", "dev-eu", "eu-west-1"),
+      ];
+      expect(new Set(names).size).to.equal(names.length);
+      for (const name of names) expect(name).to.match(/^[A-Za-z0-9_-]{1,255}$/);
+    });
+
     it("is declared with or without alertEmail, named after the stack, and its URL is a stack output", async () => {
       for (const run of [defaults, alerting]) {
         const dashboard = named(run, "cloudqueue-dashboard", "aws:cloudwatch/dashboard:Dashboard").inputs;
-        expect(dashboard.dashboardName).to.equal("cloudqueue-test");
-        expect(await promiseOf(run.stack.outputs.dashboardUrl)).to.equal("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/cloudqueue-test");
+        expect(dashboard.dashboardName).to.match(/^cloudqueue-test-us-east-1-[0-9a-f]{8}$/);
+        expect(await promiseOf(run.stack.outputs.dashboardUrl)).to.equal(`https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/${dashboard.dashboardName}`);
       }
     });
 

@@ -26,11 +26,17 @@ export interface DeclaredResource {
 
 /** Dependencies of each registration, by resource name, recorded from the engine requests. */
 const dependenciesByName = new Map<string, string[]>();
+/** The aliases each registration declares: the old parent URNs (or alias URNs) it answers to. */
+export const aliasParentsByName = new Map<string, string[]>();
 const originalRegister = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
   const urns: string[] = [...req.getDependenciesList()];
   req.getPropertydependenciesMap().forEach((deps: any) => urns.push(...deps.getUrnsList()));
   dependenciesByName.set(req.getName(), [...new Set(urns.map((urn) => urn.split("::").pop()!))].sort());
+  aliasParentsByName.set(req.getName(), [
+    ...req.getAliasurnsList().map((urn: string) => urn.split("::").at(-2)!),
+    ...req.getAliasesList().map((alias: any) => alias.getUrn() || alias.getSpec()?.getParenturn() || ""),
+  ]);
   return originalRegister.call(this, req, callback);
 };
 
