@@ -48,8 +48,8 @@ export const BenchResultsSchema = v.object({
   statusReadsInCallsPhase: v.number(),
   throughput: v.pipe(v.array(ThroughputRowSchema), v.minLength(1)),
   artifacts: v.pipe(v.array(ArtifactRowSchema), v.minLength(1)),
-  /** The cold starts of the commit before the observability work, measured on the same machine (`npm run bench:baseline`). */
-  coldStartBaseline: v.object({ commit: v.string(), machine: v.string(), baselineMs: v.record(v.string(), v.number()) }),
+  /** The cold starts of the commit before the observability work and today's, measured side by side in turns (bench/coldStartBaseline.ts). */
+  coldStartBaseline: v.object({ commit: v.string(), rounds: v.number(), baselineMs: v.record(v.string(), v.number()), todayMs: v.record(v.string(), v.number()) }),
   /** Powertools' Logger and Metrics loaded after the SDK in a fresh process, medians in ms. */
   powertools: v.object({ loggerMs: v.number(), metricsMs: v.number(), bothMs: v.number() }),
   pollsPerJob: v.number(),

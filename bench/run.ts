@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { measureArtifactsAndPowertools } from "./artifacts";
-import { COLD_START_GROWTH_BUDGET_MS, readColdStartBaseline } from "./coldStartBaseline";
+import { BASELINE_COMMIT, COLD_START_GROWTH_BUDGET_MS, pairedColdStarts } from "./coldStartBaseline";
 import { CALLS_FLOOR } from "./benchResults";
 import { writeDocFigures } from "./docFigures";
 import { measureCallsPerJob, measureThroughput, round, type ThroughputRow } from "./phases";
@@ -61,11 +61,11 @@ async function main(): Promise<void> {
     console.log("\n3. Lambda artifacts (archives from the Pulumi program under mocks; cold start in a fresh process)");
     const { rows: artifacts, powertools } = await measureArtifactsAndPowertools(stack.emulators);
     table(artifacts as unknown as Record<string, unknown>[]);
-    const baseline = readColdStartBaseline();
-    if (!baseline) throw new Error("bench/coldStartBaseline.json is missing: run `npm run bench:baseline -- <commit>` first");
-    for (const row of artifacts) {
-      const growth = row.coldStartMs - (baseline.baselineMs[row.function] ?? Number.NaN);
-      console.log(`  ${row.function}: ${growth >= 0 ? "+" : ""}${growth} ms over ${baseline.commit}'s ${baseline.baselineMs[row.function]} ms — budget ≤ +${TARGETS.coldStartGrowthMs} ms: ${growth <= TARGETS.coldStartGrowthMs ? "met" : "NOT met"}`);
+    console.log(`  side by side with ${BASELINE_COMMIT}'s archives (the commit before structured logs and metrics), in turns…`);
+    const paired = pairedColdStarts(stack.emulators, BASELINE_COMMIT, undefined, (line) => console.log(`    ${line}`));
+    for (const [fn, todayMs] of Object.entries(paired.todayMs)) {
+      const growth = todayMs - (paired.baselineMs[fn] ?? Number.NaN);
+      console.log(`  ${fn}: ${todayMs} ms against ${paired.baselineMs[fn]} ms, ${growth >= 0 ? "+" : ""}${growth} ms — budget ≤ +${TARGETS.coldStartGrowthMs} ms: ${growth <= TARGETS.coldStartGrowthMs ? "met" : "NOT met"}`);
     }
     console.log(`  Powertools, loaded after the SDK in the api archive's process: Logger ${powertools.loggerMs} ms, Metrics ${powertools.metricsMs} ms, both ${powertools.bothMs} ms`);
     for (const row of artifacts) {
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       statusReadsInCallsPhase: calls.statusReads / calls.jobs,
       throughput,
       artifacts,
-      coldStartBaseline: { commit: baseline.commit, machine: baseline.machine, baselineMs: baseline.baselineMs },
+      coldStartBaseline: paired,
       powertools,
       pollsPerJob: polling.pollsPerJob,
       pollSamples: polling.samples,
