@@ -45,7 +45,7 @@ function throughputBullet(results: BenchResults): string {
     notes.push(
       `  The ${below.map((row) => `${row.clients}-client`).join(" and ")} run${below.length === 1 ? " is a closed loop" : "s are closed loops"} — each client waits for its 202 before it`,
       "  submits again — so they offer at most clients ÷ submit latency:",
-      `  ${below.map(offered).join(", ")}.${below.some((row) => row.clients === 1) ? " One client is bounded by its own round trip;" : ""}`,
+      `  ${below.map(offered).join(", ")}.${below.some((row) => row.clients === 1) ? ` One client is bounded by its own round trip${below.some((row) => row.clients > 1) ? ";" : "."}` : ""}`,
       `  ${below.some((row) => row.clients > 1) ? "more clients' submits queue behind the worker's writes in the single-threaded stack. " : ""}Below the`,
       "  target there, the stack is idle part of the time.",
     );
@@ -71,7 +71,11 @@ function artifactsBullet(results: BenchResults): string {
   const missed = artifacts.filter((row) => row.ratio > targets.coldStartRatio);
   const firstCall = artifacts.map((row) => row.sdkFirstCallMs / row.sdkOnlyMs - 1);
   const ownCode = artifacts.map((row) => row.coldStartMs - row.sdkFirstCallMs);
-  const range = (values: number[], unit: string, scale = 1) => `${num(Math.min(...values) * scale)}–${num(Math.max(...values) * scale)}${unit}`;
+  // "−4 to 30 ms" rather than "-4–30 ms" when a noisy run puts the low end below zero.
+  const range = (values: number[], unit: string, scale = 1) => {
+    const [low, high] = [Math.min(...values) * scale, Math.max(...values) * scale];
+    return low < 0 ? `−${num(-low)} to ${num(high)}${unit}` : `${num(low)}–${num(high)}${unit}`;
+  };
   const verdict =
     missed.length === 0
       ? `  The ${num(targets.coldStartRatio, 2)} target over the SDK's load alone is met by every function.`
