@@ -26,6 +26,6 @@ describe("index.ts", function () {
     expect(await promiseOf(program.tableName)).to.equal("cloudqueue-jobs");
     expect(await promiseOf(program.queueUrl)).to.equal("https://sqs.example/cloudqueue-queue");
     expect(await promiseOf(program.dlqUrl)).to.equal("https://sqs.example/cloudqueue-dlq");
-    expect(await promiseOf(program.dashboardUrl)).to.equal("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/cloudqueue-dev");
+    expect(await promiseOf(program.dashboardUrl)).to.match(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#dashboards\/dashboard\/cloudqueue-dev-us-east-1-[0-9a-f]{8}$/);
   });
 });
