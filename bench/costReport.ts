@@ -5,7 +5,8 @@ import * as v from "valibot";
 import { customMetricCount } from "../handlers/metrics";
 import { alarmMetricCount, alarmSpecs } from "../infra/alarms";
 import { parseConfig, type CloudQueueConfig } from "../infra/config";
-import { dashboardBody, metricUniverse, referencedMetrics, type WatchedResources } from "../infra/dashboard";
+import { builtInMetricUniverse } from "../handlers/metricUniverse";
+import { dashboardBody, referencedMetrics, type WatchedResources } from "../infra/dashboard";
 import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, sameOriginApiCost, type CallsPerJob, type CostInputs, type CostLine } from "./costModel";
 import { PRICES } from "./prices";
 import { readBenchResults, type BenchResults } from "./benchResults";
@@ -85,7 +86,7 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
  * and the config, never on the resources' names, so placeholders stand in for them.
  */
 export function observabilityCounts(config: CloudQueueConfig): Pick<CostInputs, "customMetrics" | "dashboardMetrics" | "alarmMetrics"> {
-  const universe = metricUniverse();
+  const universe = builtInMetricUniverse();
   const names: WatchedResources = { functions: { api: "api", worker: "worker", sweeper: "sweeper" }, queue: "queue", deadLetterQueue: "dlq", table: "table", apiId: "api-id" };
   const failureShare = { windowMinutes: config.alarmFailureWindowMinutes, minJobs: config.alarmFailureMinJobs };
   const body = dashboardBody({ region: PRICES.region, namespace: "CloudQueue/cost", universe, resources: names, failureShare });

@@ -1,4 +1,3 @@
-import { builtInMetricUniverse } from "../handlers/metricUniverse";
 import { dimensionValues, METRICS, type Dimension, type MetricName, type MetricUniverse } from "../handlers/metrics";
 
 /**
@@ -49,9 +48,6 @@ export interface FailureShare {
   windowMinutes: number;
   minJobs: number;
 }
-
-/** The job types and API operations this program's metrics take values from: the built-in types, the route table. */
-export const metricUniverse = builtInMetricUniverse;
 
 /**
  * The failure share in percent, as metric math over the stack-wide `JobsFailed` and

@@ -10,7 +10,7 @@ export interface ObservabilityArgs {
   stackName: string;
   /** The namespace the handlers emit in (`metricNamespace(stack)`). */
   metricsNamespace: string;
-  /** The job types and operations the metrics' dimensions take (`metricUniverse()`). */
+  /** The job types and operations the metrics' dimensions take (`builtInMetricUniverse()`, handlers/metricUniverse.ts). */
   universe: MetricUniverse;
   functions: Record<FunctionRole, aws.lambda.Function>;
   queue: aws.sqs.Queue;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { metricNamespace } from "../handlers/metrics";
 import type { CloudQueueConfig } from "./config";
-import { metricUniverse } from "./dashboard";
+import { builtInMetricUniverse } from "../handlers/metricUniverse";
 import { JobFunctions } from "./functions";
 import { JobHttpApi } from "./httpApi";
 import { Observability } from "./observability";
@@ -92,7 +92,7 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
     {
       stackName,
       metricsNamespace,
-      universe: metricUniverse(),
+      universe: builtInMetricUniverse(),
       functions: { api: functions.api.function, worker: functions.worker.function, sweeper: functions.sweeper.function },
       queue: queues.queue,
       deadLetterQueue: queues.deadLetterQueue,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
+import { problem } from "../handlers/api/http";
 import type { RouteMatch } from "../handlers/routes";
 
 /**
@@ -97,6 +98,12 @@ export function fromLambdaResult(result: APIGatewayProxyResultV2): FrontResponse
 }
 
 /** What API Gateway answers when the function throws or times out: a bare 500. */
+/** A problem+json answer of the front itself (not the function's), as bytes. */
+export function problemResponse(status: number, type: string, title: string, detail: string): FrontResponse {
+  const response = problem(status, type, title, detail);
+  return { statusCode: status, headers: response.headers, body: Buffer.from(response.body) };
+}
+
 export function integrationFailure(): FrontResponse {
   return { statusCode: 500, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ message: "Internal Server Error" })) };
 }

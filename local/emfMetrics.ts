@@ -78,13 +78,8 @@ export function prometheusName(name: MetricName): string {
   return `${PROMETHEUS_PREFIX}${snakeCase(name.replace(/Ms$/, ""))}_seconds`;
 }
 
-/** The Prometheus label of a dimension. */
-export function labelName(dimension: Dimension): string {
-  return snakeCase(dimension);
-}
-
-/** {@link labelName} of every dimension, once: a record's labels are looked up, not re-derived. */
-const LABEL_OF = Object.fromEntries(Object.values(Dimension).map((dimension) => [dimension, labelName(dimension)])) as Record<Dimension, string>;
+/** The Prometheus label of every dimension (its snake case), once: a record's labels are looked up, not re-derived. */
+const LABEL_OF = Object.fromEntries(Object.values(Dimension).map((dimension) => [dimension, snakeCase(dimension)])) as Record<Dimension, string>;
 
 /** The dimensions any of a metric's dimension sets names, in catalog order. */
 export function dimensionsOf(definition: MetricDefinition): Dimension[] {
@@ -99,8 +94,8 @@ const DirectiveSchema = v.object({
 const EmfMetadataSchema = v.object({ Timestamp: v.number(), CloudWatchMetrics: v.array(DirectiveSchema) });
 
 type Family =
-  | { kind: "counter"; name: MetricName; definition: MetricDefinition; dimensions: Dimension[]; metric: Counter<string>; series: Set<string> }
-  | { kind: "histogram"; name: MetricName; definition: MetricDefinition; dimensions: Dimension[]; metric: Histogram<string>; series: Set<string> };
+  | { kind: "counter"; definition: MetricDefinition; dimensions: Dimension[]; metric: Counter<string>; series: Set<string> }
+  | { kind: "histogram"; definition: MetricDefinition; dimensions: Dimension[]; metric: Histogram<string>; series: Set<string> };
 
 /** What an {@link EmfMetrics} registers on, and which records it counts. */
 export interface EmfMetricsOptions {
@@ -130,13 +125,13 @@ export class EmfMetrics {
       const config = {
         name: prometheusName(name),
         help: `${definition.description}; EMF metric ${name}, CloudWatch dimension sets ${definition.dimensionSets.map((set) => `[${set.join(", ")}]`).join(" ")}`,
-        labelNames: dimensions.map(labelName),
+        labelNames: dimensions.map((dimension) => LABEL_OF[dimension]),
         registers: [options.registry],
       };
       const family: Family =
         definition.unit === "Count"
-          ? { kind: "counter", name, definition, dimensions, metric: new Counter(config), series: new Set() }
-          : { kind: "histogram", name, definition, dimensions, metric: new Histogram({ ...config, buckets: [...DURATION_BUCKETS_SECONDS] }), series: new Set() };
+          ? { kind: "counter", definition, dimensions, metric: new Counter(config), series: new Set() }
+          : { kind: "histogram", definition, dimensions, metric: new Histogram({ ...config, buckets: [...DURATION_BUCKETS_SECONDS] }), series: new Set() };
       this.families.set(name, family);
       for (const labels of combinations(dimensions, options.universe)) this.start(family, labels);
     }

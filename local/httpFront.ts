@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { ApiHandler } from "../handlers/api/handler";
-import { problem, ProblemType } from "../handlers/api/http";
+import { ProblemType } from "../handlers/api/http";
 import { describeError, type Logger } from "../handlers/log";
 import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute } from "../handlers/routes";
 import { DEFAULTS } from "../handlers/settings";
-import { fromLambdaResult, integrationFailure, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
+import { fromLambdaResult, integrationFailure, problemResponse, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
 import { CorsPolicy } from "./cors";
 import { LOCAL_AWS } from "./emulators";
 import { lambdaContext } from "./lambdaContext";
@@ -143,11 +143,6 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       await closed;
     },
   };
-}
-
-function problemResponse(status: number, type: string, title: string, detail: string): FrontResponse {
-  const response = problem(status, type, title, detail);
-  return { statusCode: status, headers: response.headers, body: Buffer.from(response.body) };
 }
 
 function write(response: ServerResponse, headOnly: boolean, result: FrontResponse): void {

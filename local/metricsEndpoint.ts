@@ -1,5 +1,5 @@
-import { problem, ProblemType } from "../handlers/api/http";
-import type { FrontResponse } from "./apiGatewayEvent";
+import { ProblemType } from "../handlers/api/http";
+import { problemResponse, type FrontResponse } from "./apiGatewayEvent";
 import type { LocalMetrics } from "./localMetrics";
 
 /**
@@ -22,8 +22,8 @@ export const METRICS_METHODS = ["GET", "HEAD"] as const;
  */
 export async function metricsResponse(method: string, accept: string | undefined, metrics: LocalMetrics): Promise<FrontResponse> {
   if (!(METRICS_METHODS as readonly string[]).includes(method)) {
-    const refused = problem(405, ProblemType.methodNotAllowed, "Method Not Allowed", `${METRICS_PATH} answers ${METRICS_METHODS.join(" and ")} only`);
-    return { statusCode: 405, headers: { ...refused.headers, allow: METRICS_METHODS.join(", ") }, body: Buffer.from(refused.body) };
+    const refused = problemResponse(405, ProblemType.methodNotAllowed, "Method Not Allowed", `${METRICS_PATH} answers ${METRICS_METHODS.join(" and ")} only`);
+    return { ...refused, headers: { ...refused.headers, allow: METRICS_METHODS.join(", ") } };
   }
   const headers = { "cache-control": "no-store", vary: "Accept" };
   if (prefersJson(accept)) {

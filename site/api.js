@@ -25,6 +25,15 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /** States nothing but an explicit retry leaves. */
 export const TERMINAL = /** @type {const} */ (["SUCCEEDED", "FAILED", "CANCELED"]);
 
+/** Each status in words, in the order of a job's life. */
+export const STATUS_TEXT = /** @type {const} */ ({
+  QUEUED: "Queued",
+  IN_PROGRESS: "In progress",
+  SUCCEEDED: "Succeeded",
+  FAILED: "Failed",
+  CANCELED: "Canceled",
+});
+
 /** @param {string} status */
 export function isTerminal(status) {
   return /** @type {readonly string[]} */ (TERMINAL).includes(status);

@@ -1,4 +1,5 @@
 // @ts-check
+import { STATUS_TEXT } from "./api.js";
 import { el, timeElement } from "./dom.js";
 
 /**
@@ -8,14 +9,6 @@ import { el, timeElement } from "./dom.js";
  * @typedef {import("./api.js").Job} Job
  * @typedef {{ at: string, text: string }} HistoryEntry
  */
-
-const STATUS_TEXT = /** @type {const} */ ({
-  QUEUED: "Queued",
-  IN_PROGRESS: "In progress",
-  SUCCEEDED: "Succeeded",
-  FAILED: "Failed",
-  CANCELED: "Canceled",
-});
 
 /**
  * What changed between two reads of a job, in words; `undefined` when nothing did.

@@ -1,4 +1,5 @@
 // @ts-check
+import { STATUS_TEXT } from "./api.js";
 /**
  * The numbers of the metrics panel, read from the local stack's registry in prom-client's JSON
  * form (`GET /metrics` with `Accept: application/json`; local/metricsEndpoint.ts): the same
@@ -29,7 +30,7 @@ export const METRIC = /** @type {const} */ ({
 });
 
 /** The job statuses, in the order of a job's life. */
-export const STATUSES = /** @type {const} */ (["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "CANCELED"]);
+export const STATUSES = /** @type {(keyof typeof STATUS_TEXT)[]} */ (Object.keys(STATUS_TEXT));
 
 /**
  * The registry's families, or `undefined` when `json` is not prom-client's JSON form (a page
@@ -165,6 +166,6 @@ export function formatSeconds(seconds) {
  * @param {Snapshot} snap
  */
 export function summarySentence(snap) {
-  const statuses = snap.statuses ? STATUSES.map((status) => `${snap.statuses?.[status] ?? 0} ${status.toLowerCase().replace("_", " ")}`).join(", ") : "unknown";
+  const statuses = snap.statuses ? STATUSES.map((status) => `${snap.statuses?.[status] ?? 0} ${STATUS_TEXT[status].toLowerCase()}`).join(", ") : "unknown";
   return `Jobs: ${statuses}. Queue depth ${snap.queue?.total ?? "unknown"}, dead-letter queue ${snap.dlq?.total ?? "unknown"}.`;
 }

@@ -5,7 +5,8 @@ import { builtInJobTypes } from "../../handlers/domain/jobTypes";
 import { dimensionValues, METRICS, type Dimension, type MetricDefinition } from "../../handlers/metrics";
 import { routes } from "../../handlers/routes";
 import { parseConfig } from "../../infra/config";
-import { metricUniverse, referencedMetrics, type DashboardBody } from "../../infra/dashboard";
+import { builtInMetricUniverse } from "../../handlers/metricUniverse";
+import { referencedMetrics, type DashboardBody } from "../../infra/dashboard";
 import { named, ofType, promiseOf, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
 
 /** Every alarm threshold set apart from its default and from each other, to prove each reaches its alarm. */
@@ -85,7 +86,7 @@ function alarmReferences(alarm: DeclaredResource): MetricReference[] {
  * (CloudWatch keeps each set as its own metric), or a dimension value `dimensionValues` does not allow.
  */
 function neverEmitted(references: MetricReference[], namespace: string): string[] {
-  const universe = metricUniverse();
+  const universe = builtInMetricUniverse();
   const problems: string[] = [];
   for (const reference of references.filter((candidate) => candidate.namespace === namespace)) {
     const definition: MetricDefinition | undefined = (METRICS as Record<string, MetricDefinition>)[reference.name];
@@ -365,7 +366,7 @@ describe("infra: the dashboard and the alarms", function () {
   });
 
   it("knows every job type and operation the handlers can put in a dimension", () => {
-    const universe = metricUniverse();
+    const universe = builtInMetricUniverse();
     expect(universe.jobTypes.map((jobType) => jobType.type)).to.deep.equal(jobTypes);
     expect(universe.jobTypes.find((jobType) => jobType.type === "demo.unreliable")?.errorCodes).to.include("DEMO_PERMANENT");
     expect(universe.operations).to.deep.equal(routes.map((route) => route.operation));

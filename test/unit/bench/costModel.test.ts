@@ -3,7 +3,7 @@ import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, monthlyUsage, PLATFORM_L
 import { observabilityCounts } from "../../../bench/costReport";
 import { customMetricCount } from "../../../handlers/metrics";
 import { parseConfig } from "../../../infra/config";
-import { metricUniverse } from "../../../infra/dashboard";
+import { builtInMetricUniverse } from "../../../handlers/metricUniverse";
 
 const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): CostInputs => ({
   jobsPerMonth,
@@ -77,7 +77,7 @@ describe("bench/costModel: CloudWatch metrics, dashboard and alarms", () => {
     const quiet = observabilityCounts(parseConfig({}));
     const alerting = observabilityCounts(parseConfig({ alertEmail: "ops@example.com" }));
 
-    expect(quiet.customMetrics).to.equal(customMetricCount(metricUniverse()).total);
+    expect(quiet.customMetrics).to.equal(customMetricCount(builtInMetricUniverse()).total);
     expect(quiet.alarmMetrics).to.equal(0);
     // 9 single-metric alarms (DLQ, queue age, 3 × errors, 3 × throttles, 5xx), the failure share's
     // JobsFailed and JobsSucceeded, the table's ThrottledRequests for each of its 4 operations.
