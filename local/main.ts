@@ -31,13 +31,17 @@ async function main(): Promise<void> {
   // Since the process started: what a person waits for, ts-node's compile included.
   console.log(banner(stack, process.uptime() * 1000));
 
-  let stopping = false;
+  let stoppingSinceMs: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSinceMs !== undefined) {
+      // One Ctrl-C can arrive twice: the terminal signals the whole foreground group, and
+      // `npm start` forwards the signal it got to this process too (@npmcli/run-script), a few
+      // ms apart. Only a second press, later than that, quits without draining.
+      if (Date.now() - stoppingSinceMs < DUPLICATE_SIGNAL_WINDOW_MS) return;
       console.error(`cloudqueue: ${signal} again, exiting without draining`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSinceMs = Date.now();
     console.log(`\nStopping: finishing ${stack.inFlight()} in-flight batch(es); press Ctrl-C again to quit at once.`);
     stack.close().then(
       () => {
@@ -50,6 +54,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }
+
+/** Signals closer together than this are one Ctrl-C (see `stop`). */
+const DUPLICATE_SIGNAL_WINDOW_MS = 500;
 
 function banner(stack: LocalStack, readyMs: number): string {
   const { dynamoEndpoint, sqsEndpoint, tableName, queueUrl, dlqUrl } = stack.emulators;

@@ -255,6 +255,42 @@ describe("npm start", function () {
     });
   });
 
+  describe("stopping on a Ctrl-C that arrives twice", () => {
+    it("drains once when the same Ctrl-C comes twice within milliseconds (the terminal's, and the one npm forwards)", async () => {
+      const port = await freePort();
+      const dataDir = mkdtempSync(join(tmpdir(), "cloudqueue-stop-twice-"));
+      const child = spawnStartScript(["--port", String(port), "--data-dir", dataDir]);
+      let output = "";
+      child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      const exited = new Promise<string>((resolve) => child.on("close", (code, signal) => resolve(signal ?? String(code))));
+      try {
+        const deadline = Date.now() + 30_000;
+        while (!/Press Ctrl-C/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(output).to.match(/Press Ctrl-C/);
+        // A job running for a second and a half, so the drain is still going when the second signal lands.
+        const base = `http://127.0.0.1:${port}`;
+        const submitted = await fetch(`${base}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "demo.unreliable", payload: { sleepMs: 1500, failAttempts: 0, permanent: false } }) });
+        const { jobId } = (await submitted.json()) as { jobId: string };
+        const running = Date.now() + 10_000;
+        while (Date.now() < running && ((await (await fetch(`${base}/jobs/${jobId}`)).json()) as { status: string }).status !== "IN_PROGRESS") await new Promise((resolve) => setTimeout(resolve, 50));
+        process.kill(child.pid!, "SIGINT");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        process.kill(child.pid!, "SIGINT");
+        const ended = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(resolve, 30_000, "still running 30 s after Ctrl-C"))]);
+        expect(ended, output.slice(-500)).to.equal("0");
+        expect(output).to.contain("CloudQueue stopped.");
+        expect(output, "the running job finished in the drain").to.match(new RegExp(`"jobId":"${jobId}"[^\\n]*"to":"SUCCEEDED"`));
+      } finally {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // gone
+        }
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe("refusing to start", () => {
     let scratch: string;
     before(() => {
