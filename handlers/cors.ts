@@ -8,8 +8,11 @@ import { routes } from "./routes";
 export const CORS_RULES = {
   /** The methods of the route table (API Gateway answers the preflight `OPTIONS` itself). */
   allowMethods: [...new Set(routes.map((route) => route.method))],
-  /** `Idempotency-Key` is the one non-simple request header clients send besides `Content-Type`. */
-  allowHeaders: ["content-type", "idempotency-key"],
+  /**
+   * The non-simple request headers clients send besides `Content-Type`: `Idempotency-Key`, and
+   * `Authorization` (a bearer token on a `jwt` stack).
+   */
+  allowHeaders: ["content-type", "idempotency-key", "authorization"],
   /**
    * Response headers a browser script may read besides the CORS-safelisted ones: a `POST /jobs`
    * answer names the new job in `Location`, a replay says so in `Idempotent-Replayed`, a 503

@@ -2,17 +2,24 @@
  * The HTTP API's route table: one entry per API Gateway route. The api handler dispatches on it,
  * the Pulumi program declares one route per entry, and the local stack's front matches requests
  * against it.
+ *
+ * `access` is what a caller needs on a closed stack (`authMode` `jwt` or `iam`): `public` routes
+ * carry no authorizer; `read` and `submit` routes carry the stack's authorizer and, in `jwt` mode
+ * with scopes required, accept a token holding that scope or the admin scope
+ * (`handlers/auth/authMode.ts` {@link routeScopes}). `submit` covers every change a caller makes
+ * to its jobs: submit, cancel, retry.
  */
 export const routes = [
-  { method: "POST", path: "/jobs", operation: "submitJob" },
-  { method: "GET", path: "/jobs/{jobId}", operation: "getJob" },
-  { method: "DELETE", path: "/jobs/{jobId}", operation: "cancelJob" },
-  { method: "POST", path: "/jobs/{jobId}/retry", operation: "retryJob" },
-  { method: "GET", path: "/job-types", operation: "listJobTypes" },
+  { method: "POST", path: "/jobs", operation: "submitJob", access: "submit" },
+  { method: "GET", path: "/jobs/{jobId}", operation: "getJob", access: "read" },
+  { method: "DELETE", path: "/jobs/{jobId}", operation: "cancelJob", access: "submit" },
+  { method: "POST", path: "/jobs/{jobId}/retry", operation: "retryJob", access: "submit" },
+  { method: "GET", path: "/job-types", operation: "listJobTypes", access: "public" },
 ] as const;
 
 export type Route = (typeof routes)[number];
 export type Operation = Route["operation"];
+export type RouteAccess = Route["access"];
 
 /** API Gateway's route key of a route, e.g. `POST /jobs/{jobId}/retry`. */
 export function routeKey(route: Route): string {

@@ -86,6 +86,17 @@ export const ENV = {
   sweepMaxJobsPerRun: "CLOUDQUEUE_SWEEP_MAX_JOBS_PER_RUN",
   /** The CloudWatch namespace of the stack's metrics (`metricNamespace(stack)`). */
   metricsNamespace: "CLOUDQUEUE_METRICS_NAMESPACE",
+  /** The api's `authMode`: `none`, `jwt` or `iam` (`handlers/auth/authMode.ts`). */
+  authMode: "CLOUDQUEUE_AUTH_MODE",
+  /**
+   * The ARN of the stack's KMS HMAC key, from which the api derives the secret of key-derived job
+   * ids (`handlers/auth/idSecret.ts`). An ARN names the key; it is not the secret.
+   */
+  idKeyArn: "CLOUDQUEUE_ID_KEY_ARN",
+  /** The generation of that derived secret (`idKeyGeneration`): raising it rotates the secret. */
+  idKeyGeneration: "CLOUDQUEUE_ID_KEY_GENERATION",
+  /** `iam` mode: comma-separated IAM principal ARNs that see every owner's jobs (`iamAdminArns`). */
+  adminPrincipals: "CLOUDQUEUE_ADMIN_PRINCIPALS",
 } as const;
 
 const integerFromEnv = (min: number, max: number) =>
