@@ -60,6 +60,15 @@ export function resolveRoute(method: string, path: string): RouteResolution {
 export const DEFAULT_ROUTE_KEY = "$default";
 
 /**
+ * On a closed stack (`authMode` `jwt` or `iam`) the `$default` route carries the authorizer, and
+ * API Gateway would send a CORS preflight that no route key matched to it, where it fails for
+ * want of a token. This route, with no authorizer and a higher priority than `$default`, takes
+ * every `OPTIONS` request instead; the api function answers it `204` and API Gateway adds the
+ * CORS headers. Not an operation of the API: no entry in {@link routes}.
+ */
+export const PREFLIGHT_ROUTE_KEY = "OPTIONS /{proxy+}";
+
+/**
  * The first path segments of the routes (`/jobs`, `/job-types`): under them a path belongs to the
  * API wherever the API shares an origin with the site (the site's distribution, the local front).
  */
