@@ -114,3 +114,23 @@ export class QueueUnavailableError extends CloudQueueError {
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
+
+/**
+ * The id secret could not be had (KMS throttled, unavailable, or refusing the api's role): no
+ * key-derived id can be computed, so a submission with an `Idempotency-Key` is refused (503)
+ * rather than stored under an id a retry could not find again.
+ */
+export class IdSecretUnavailableError extends CloudQueueError {
+  constructor(options: { cause: unknown }) {
+    super(`the id secret is unavailable: ${errorName(options.cause)}`, options);
+    this.name = "IdSecretUnavailableError";
+  }
+}
+
+/** A closed stack's request arrived with no verified identity (a route declared without its authorizer). */
+export class UnauthenticatedError extends CloudQueueError {
+  constructor() {
+    super("the request carries no verified identity");
+    this.name = "UnauthenticatedError";
+  }
+}

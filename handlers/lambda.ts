@@ -1,11 +1,15 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "./adapters/dynamoJobStore";
 import { SqsJobQueue } from "./adapters/sqsJobQueue";
 import { createApiHandler, type ApiHandler } from "./api/handler";
+import { authSettingsFromEnv } from "./auth/authSettings";
+import type { IdSecretSource } from "./auth/idSecret";
+import { KmsIdSecret } from "./auth/kmsIdSecret";
 import { createBuiltInJobTypes } from "./domain/jobTypes";
 import { jsonLogger, logLevelFromEnv, type Logger } from "./log";
-import { DEFAULTS, settingsFromEnv } from "./settings";
+import { DEFAULTS, ENV, settingsFromEnv } from "./settings";
 import { createSweeperHandler, type SweeperHandler } from "./sweeper/handler";
 import { createWorkerHandler, type WorkerHandler } from "./worker/handler";
 
@@ -30,6 +34,11 @@ function createAdapters(env: Record<string, string | undefined>, clients: Lambda
 export interface LambdaOptions {
   /** Takes one JSON line, without its newline. */
   writeLog?: (line: string) => void;
+  /**
+   * The api's id secret, where it does not come from KMS: the local stack keeps one in its data
+   * folder. On Lambda it is derived from the key `CLOUDQUEUE_ID_KEY_ARN` names.
+   */
+  idSecret?: IdSecretSource;
 }
 
 /**
@@ -39,12 +48,26 @@ export interface LambdaOptions {
 export interface LambdaClients {
   dynamo?: DynamoDBClient;
   sqs?: SQSClient;
+  kms?: KMSClient;
 }
 
 /** The api function's handler. */
 export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): ApiHandler {
   const { settings, store, queue, logger } = createAdapters(env, clients, options);
-  return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger, maxBodyBytes: settings.maxBodyBytes });
+  const auth = authSettingsFromEnv(env);
+  return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger, maxBodyBytes: settings.maxBodyBytes, auth, idSecret: options.idSecret ?? kmsIdSecret(auth.idKeyArn, auth.idKeyGeneration, clients) });
+}
+
+/**
+ * The id secret from the stack's KMS key. The KMS client is made here but connects only when the
+ * first key-derived id is needed (one `GenerateMac` per container). Without a key ARN there is
+ * no secret, and a submission with an `Idempotency-Key` answers 503 (nothing is stored).
+ */
+function kmsIdSecret(keyArn: string | undefined, generation: number, clients: LambdaClients): IdSecretSource {
+  if (keyArn === undefined) {
+    return { get: () => Promise.reject(new Error(`${ENV.idKeyArn} is not set: this function has no id secret`)) };
+  }
+  return new KmsIdSecret(clients.kms ?? new KMSClient({}), keyArn, generation);
 }
 
 /** The worker function's handler. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { PUBLIC_OWNER } from "../auth/authMode";
 import { ErrorCode, JobStatus, type Job } from "../domain/job";
 import { ConditionFailedError, JobAlreadyExistsError, StaleClaimError, storeError } from "../errors";
 import { JOB_TABLE, type StoreSettings } from "../settings";
@@ -114,26 +115,30 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  async cancel(jobId: string, nowMs: number): Promise<Job> {
+  async cancel(jobId: string, nowMs: number, owner?: string): Promise<Job> {
     const now = new Date(nowMs).toISOString();
+    const owned = ownerCondition(owner);
     return this.update(jobId, {
       UpdateExpression: `SET #status = :canceled, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt REMOVE ${this.sweepKeys}`,
-      ConditionExpression: "#status = :queued",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":canceled": JobStatus.CANCELED, ":queued": JobStatus.QUEUED, ":now": now, ":expiresAt": this.expiresAt(nowMs) },
+      ConditionExpression: `#status = :queued${owned.condition}`,
+      ExpressionAttributeNames: { "#status": "status", ...owned.names },
+      ExpressionAttributeValues: { ":canceled": JobStatus.CANCELED, ":queued": JobStatus.QUEUED, ":now": now, ":expiresAt": this.expiresAt(nowMs), ...owned.values },
     });
   }
 
-  async retry(jobId: string, nowMs: number, requestId?: string): Promise<Job> {
+  async retry(jobId: string, nowMs: number, options: { requestId?: string; owner?: string } = {}): Promise<Job> {
     const now = new Date(nowMs).toISOString();
+    const { requestId } = options;
+    const owned = ownerCondition(options.owner);
     return this.update(jobId, {
       UpdateExpression:
         `SET previousStatus = #status, #status = :queued, attempts = :zero, sweeps = :zero, updatedAt = :now, dueAt = :nowMs, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt` +
         `${requestId === undefined ? "" : ", requestId = :requestId"} ` +
         `REMOVE #result, #error, startedAt, finishedAt, claimToken, leaseExpiresAt, ${JOB_TABLE.ttlAttribute}`,
-      ConditionExpression: "#status IN (:failed, :canceled)",
-      ExpressionAttributeNames: { "#status": "status", "#result": "result", "#error": "error" },
+      ConditionExpression: `#status IN (:failed, :canceled)${owned.condition}`,
+      ExpressionAttributeNames: { "#status": "status", "#result": "result", "#error": "error", ...owned.names },
       ExpressionAttributeValues: {
+        ...owned.values,
         ":queued": JobStatus.QUEUED,
         ":failed": JobStatus.FAILED,
         ":canceled": JobStatus.CANCELED,
@@ -286,6 +291,18 @@ type UpdateInput = {
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues: Record<string, unknown>;
 };
+
+/**
+ * The conjunct that restricts a client's cancel or retry to its own job (none for an admin). It
+ * only narrows the API's writes: `owner` is written once, at create, and never changed, and no
+ * worker or sweeper write reads it (docs/MODEL.md). Jobs stored before owners were recorded have
+ * no `owner` and are the public owner's.
+ */
+function ownerCondition(owner: string | undefined): { condition: string; names: Record<string, string>; values: Record<string, unknown> } {
+  if (owner === undefined) return { condition: "", names: {}, values: {} };
+  const condition = owner === PUBLIC_OWNER ? " AND (#owner = :owner OR attribute_not_exists(#owner))" : " AND #owner = :owner";
+  return { condition, names: { "#owner": "owner" }, values: { ":owner": owner } };
+}
 
 /** The item a failed condition saw (AWS returns it; dynalite ignores the request and returns none). */
 function oldItem(error: ConditionalCheckFailedException): Job | undefined {

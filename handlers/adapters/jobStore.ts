@@ -41,13 +41,17 @@ export interface JobStore {
    * `TIMED_OUT`. Throws `StaleClaimError` when the claim changed or the lease is live.
    */
   failExpiredLease(jobId: string, claimToken: string, nowMs: number): Promise<Job>;
-  /** `QUEUED` → `CANCELED`; throws `ConditionFailedError` otherwise. */
-  cancel(jobId: string, nowMs: number): Promise<Job>;
+  /**
+   * `QUEUED` → `CANCELED`, only if the job is `owner`'s when an owner is given (an admin gives
+   * none); throws `ConditionFailedError` otherwise.
+   */
+  cancel(jobId: string, nowMs: number, owner?: string): Promise<Job>;
   /**
    * `FAILED`/`CANCELED` → `QUEUED` with attempts reset, due at once, `requestId` the retrying
-   * request's; throws `ConditionFailedError` otherwise.
+   * request's, only if the job is `owner`'s when one is given; throws `ConditionFailedError`
+   * otherwise.
    */
-  retry(jobId: string, nowMs: number, requestId?: string): Promise<Job>;
+  retry(jobId: string, nowMs: number, options?: { requestId?: string; owner?: string }): Promise<Job>;
   /** Active jobs whose `sweepAt` has passed, from every shard of the sweep index. */
   findDue(nowMs: number, limit: number): Promise<DueJob[]>;
   /**

@@ -1,14 +1,17 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
+import type { AuthSettings } from "../auth/authSettings";
+import { callerOf } from "../auth/caller";
+import type { IdSecretSource } from "../auth/idSecret";
 import { toJobView } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
 import { isIdempotencyKey, validateSubmission } from "../domain/submission";
-import { IdempotencyKeyConflictError, JobNotFoundError, JobStateConflictError, StoreUnavailableError } from "../errors";
+import { IdempotencyKeyConflictError, IdSecretUnavailableError, JobNotFoundError, JobStateConflictError, StoreUnavailableError, UnauthenticatedError } from "../errors";
 import { describeError, type Logger } from "../log";
 import { statusClass, UNMATCHED_ROUTE } from "../metrics";
-import { resolveRoute, routeKey, routes, type Operation } from "../routes";
+import { PREFLIGHT_ROUTE_KEY, resolveRoute, routeKey, routes, type Operation } from "../routes";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobService } from "./jobService";
 
@@ -19,6 +22,10 @@ export interface ApiHandlerDeps {
   logger: Logger;
   /** Largest accepted request body. @default 65536 */
   maxBodyBytes: number;
+  /** How callers are identified (`authMode`) and, with `iam`, who is admin. */
+  auth: Pick<AuthSettings, "mode" | "adminPrincipals">;
+  /** The secret of key-derived job ids. */
+  idSecret: IdSecretSource;
   now?: () => number;
 }
 
@@ -77,6 +84,18 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     },
   };
 
+  /**
+   * The service for one request, as its caller. Every operation but the public job types needs a
+   * verified caller: on a closed stack API Gateway's authorizer has verified it before the
+   * function runs, so a missing one means a route declared without its authorizer, refused here
+   * rather than trusted.
+   */
+  function serviceFor(operation: Operation, event: APIGatewayProxyEventV2, logger: Logger, requestId: string | undefined): JobService {
+    const caller = callerOf(event, deps.auth);
+    if (!caller && operation !== "listJobTypes") throw new UnauthenticatedError();
+    return new JobService({ ...deps, logger, requestId, caller: caller ?? { owner: "", admin: false } });
+  }
+
   return async (event, context) => {
     const startedMs = now();
     // API Gateway's request id is the one a client and API Gateway's own logs know: it travels
@@ -88,7 +107,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     if (!routed.ok) response = routed.response;
     else {
       try {
-        response = await operations[routed.operation](routed.event, new JobService({ ...deps, logger, requestId: apiRequestId }));
+        response = await operations[routed.operation](routed.event, serviceFor(routed.operation, event, logger, apiRequestId));
       } catch (error) {
         response = errorResponse(error, event, logger);
       }
@@ -115,6 +134,8 @@ function routeOf(
 ): { ok: true; operation: Operation; event: APIGatewayProxyEventV2 } | { ok: false; response: HttpResponse } {
   const operation = operationByRouteKey.get(event.routeKey);
   if (operation) return { ok: true, operation, event };
+  // A CORS preflight on a closed stack (see PREFLIGHT_ROUTE_KEY): API Gateway adds the CORS headers.
+  if (event.routeKey === PREFLIGHT_ROUTE_KEY) return { ok: false, response: { statusCode: 204, headers: {}, body: "" } };
   const resolution = resolveRoute(event.requestContext?.http?.method ?? "", event.rawPath ?? "");
   if (resolution.kind === "route") {
     return { ok: true, operation: resolution.match.route.operation, event: { ...event, pathParameters: resolution.match.pathParameters } };
@@ -143,10 +164,20 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   if (error instanceof JobStateConflictError) {
     return problem(409, ProblemType.conflict, "Conflict", `the job is ${error.status}`);
   }
+  if (error instanceof UnauthenticatedError) {
+    const response = problem(401, ProblemType.unauthenticated, "Unauthorized", "this request needs a verified identity (a bearer token, or a SigV4 signature)");
+    response.headers["www-authenticate"] = "Bearer";
+    return response;
+  }
   if (error instanceof IdempotencyKeyConflictError) {
     return problem(422, ProblemType.idempotencyConflict, "Unprocessable Content", "this Idempotency-Key was already used for a different request");
   }
   logger.error("api.internal_error", { routeKey: event.routeKey, ...describeError(error) });
+  if (error instanceof IdSecretUnavailableError) {
+    const response = problem(503, ProblemType.unavailable, "Service Unavailable", "job ids cannot be derived from Idempotency-Keys right now; retry in a moment (nothing was stored)");
+    response.headers["retry-after"] = "1";
+    return response;
+  }
   if (error instanceof StoreUnavailableError) {
     // DynamoDB throttled or unreachable past the SDK's retries: transient. A put may still have
     // landed, so only a retry with the same Idempotency-Key is sure not to create a second job.

@@ -21,6 +21,7 @@ export const ProblemType = {
   unsupportedMediaType: "urn:cloudqueue:problem:unsupported-media-type",
   payloadTooLarge: "urn:cloudqueue:problem:payload-too-large",
   notFound: "urn:cloudqueue:problem:not-found",
+  unauthenticated: "urn:cloudqueue:problem:unauthenticated",
   methodNotAllowed: "urn:cloudqueue:problem:method-not-allowed",
   conflict: "urn:cloudqueue:problem:state-conflict",
   idempotencyConflict: "urn:cloudqueue:problem:idempotency-key-conflict",

@@ -1,10 +1,22 @@
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
+import { PUBLIC_OWNER } from "../auth/authMode";
+import type { Caller } from "../auth/caller";
+import type { IdSecretSource } from "../auth/idSecret";
+import { keyedJobId } from "../auth/keyedJobId";
 import { JobStatus, type Job } from "../domain/job";
-import { jobIdForIdempotencyKey, newJobId } from "../domain/jobId";
+import { newJobId } from "../domain/jobId";
 import type { JobTypeRegistry } from "../domain/jobTypes";
 import { submissionHash, type Submission } from "../domain/submission";
-import { ConditionFailedError, IdempotencyKeyConflictError, JobAlreadyExistsError, JobNotFoundError, JobStateConflictError, QueueUnavailableError } from "../errors";
+import {
+  ConditionFailedError,
+  IdempotencyKeyConflictError,
+  IdSecretUnavailableError,
+  JobAlreadyExistsError,
+  JobNotFoundError,
+  JobStateConflictError,
+  QueueUnavailableError,
+} from "../errors";
 import { logTransition } from "../jobEvents";
 import { describeError, type Logger } from "../log";
 
@@ -17,9 +29,25 @@ export interface JobServiceDeps {
   now?: () => number;
   /** The API request being served (API Gateway's request id): stored with the job and sent with its message. */
   requestId?: string;
+  /** Who is asking: its jobs are stored under its owner, and it sees only those unless it is an admin. */
+  caller: Caller;
+  /** The secret of key-derived job ids. */
+  idSecret: IdSecretSource;
 }
 
-/** What the API does with jobs, free of HTTP: submit, read, cancel, retry. One per request. */
+/** The owner a stored job belongs to: jobs stored before owners were recorded are the public owner's. */
+export function ownerOf(job: Pick<Job, "owner">): string {
+  return job.owner ?? PUBLIC_OWNER;
+}
+
+/**
+ * What the API does with jobs, free of HTTP: submit, read, cancel, retry. One per request.
+ *
+ * Every job belongs to the owner that submitted it. A caller sees only its own jobs, unless it is
+ * an admin: another owner's job is {@link JobNotFoundError}, exactly as a missing one, so that a
+ * job's existence never leaks. Cancel and retry put the owner in their condition, so the check
+ * and the write are one atomic step.
+ */
 export class JobService {
   private readonly now: () => number;
 
@@ -39,8 +67,9 @@ export class JobService {
     if (!jobType) throw new Error(`submit called with an unvalidated type ${submission.type}`);
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
+    const owner = this.deps.caller.owner;
     const job: Job = {
-      jobId: idempotencyKey === undefined ? newJobId() : jobIdForIdempotencyKey(idempotencyKey),
+      jobId: idempotencyKey === undefined ? newJobId() : keyedJobId(await this.idSecret(), owner, idempotencyKey),
       type: submission.type,
       status: JobStatus.QUEUED,
       payload: submission.payload,
@@ -50,6 +79,7 @@ export class JobService {
       createdAt: now,
       updatedAt: now,
       dueAt: nowMs + submission.delaySeconds * 1000,
+      owner,
       ...(this.deps.requestId !== undefined && { requestId: this.deps.requestId }),
       ...(idempotencyKey !== undefined && { idempotencyKey, requestHash: submissionHash(submission) }),
     };
@@ -58,7 +88,9 @@ export class JobService {
     } catch (error) {
       if (!(error instanceof JobAlreadyExistsError)) throw error;
       const existing = error.existing ?? (await this.deps.store.get(job.jobId));
-      if (!existing || existing.requestHash !== job.requestHash) throw new IdempotencyKeyConflictError(job.jobId);
+      // The id is the owner's (keyed with it), so only a hash collision could make `existing`
+      // another owner's: even then it is a conflict, never a replay of someone else's job.
+      if (!existing || existing.requestHash !== job.requestHash || ownerOf(existing) !== owner) throw new IdempotencyKeyConflictError(job.jobId);
       return { job: existing, replayed: true };
     }
     logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds } });
@@ -68,7 +100,7 @@ export class JobService {
 
   async get(jobId: string): Promise<Job> {
     const job = await this.deps.store.get(jobId);
-    if (!job) throw new JobNotFoundError(jobId);
+    if (!job || !this.sees(job)) throw new JobNotFoundError(jobId);
     return job;
   }
 
@@ -76,13 +108,13 @@ export class JobService {
   async cancel(jobId: string): Promise<Job> {
     try {
       const nowMs = this.now();
-      const job = await this.deps.store.cancel(jobId, nowMs);
+      const job = await this.deps.store.cancel(jobId, nowMs, this.ownerCondition);
       logTransition(this.deps.logger, { job, from: JobStatus.QUEUED, to: JobStatus.CANCELED, by: "api", nowMs });
       return job;
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const current = error.current ?? (await this.deps.store.get(jobId));
-      if (!current) throw new JobNotFoundError(jobId);
+      if (!current || !this.sees(current)) throw new JobNotFoundError(jobId);
       if (current.status === JobStatus.CANCELED) return current;
       throw new JobStateConflictError(jobId, current.status, "canceled");
     }
@@ -93,16 +125,34 @@ export class JobService {
     let job: Job;
     const nowMs = this.now();
     try {
-      job = await this.deps.store.retry(jobId, nowMs, this.deps.requestId);
+      job = await this.deps.store.retry(jobId, nowMs, { requestId: this.deps.requestId, owner: this.ownerCondition });
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       const current = error.current ?? (await this.deps.store.get(jobId));
-      if (!current) throw new JobNotFoundError(jobId);
+      if (!current || !this.sees(current)) throw new JobNotFoundError(jobId);
       throw new JobStateConflictError(jobId, current.status, "retried");
     }
     logTransition(this.deps.logger, { job, from: job.previousStatus ?? JobStatus.FAILED, to: JobStatus.QUEUED, by: "api", nowMs, fields: { retry: true } });
     await this.enqueueOrLeaveToSweeper(jobId, 0);
     return job;
+  }
+
+  /** Whether the caller may see (and act on) the job. */
+  private sees(job: Job): boolean {
+    return this.deps.caller.admin || ownerOf(job) === this.deps.caller.owner;
+  }
+
+  /** The owner a cancel's or retry's condition requires: none for an admin. */
+  private get ownerCondition(): string | undefined {
+    return this.deps.caller.admin ? undefined : this.deps.caller.owner;
+  }
+
+  private async idSecret(): Promise<Uint8Array> {
+    try {
+      return await this.deps.idSecret.get();
+    } catch (error) {
+      throw error instanceof IdSecretUnavailableError ? error : new IdSecretUnavailableError({ cause: error });
+    }
   }
 
   private async enqueueOrLeaveToSweeper(jobId: string, delaySeconds: number): Promise<void> {

@@ -71,6 +71,12 @@ export interface JobView {
   updatedAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /**
+   * Who submitted the job: `public` on a `none` stack, `jwt:<issuer>#<subject>`, or
+   * `iam:<principal ARN>` (`handlers/auth/caller.ts`). Absent on jobs stored before owners were
+   * recorded, which belong to `public`.
+   */
+  owner?: string;
 }
 
 /**
@@ -117,6 +123,7 @@ export function toJobView(job: Job): JobView {
   if (job.error !== undefined) view.error = job.error;
   if (job.startedAt !== undefined) view.startedAt = job.startedAt;
   if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt;
+  if (job.owner !== undefined) view.owner = job.owner;
   return view;
 }
 

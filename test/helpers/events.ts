@@ -8,6 +8,24 @@ export interface ApiRequest {
   /** Sent as-is when a string; JSON-encoded otherwise. */
   rawBody?: string | Buffer;
   headers?: Record<string, string>;
+  /** `requestContext.authorizer`: what API Gateway's authorizer verified (see {@link jwtCaller}, {@link iamCaller}). */
+  authorizer?: Record<string, unknown>;
+}
+
+/** The issuer of the tests' JWT callers. */
+export const TEST_ISSUER = "https://issuer.example.com/";
+
+/**
+ * What API Gateway's JWT authorizer passes for a verified token of `sub` (payload 2.0): the
+ * claims as strings, and the token's scopes (the route requires scopes).
+ */
+export function jwtCaller(sub: string, scopes: string[] = ["cloudqueue/submit", "cloudqueue/read"], issuer = TEST_ISSUER): Record<string, unknown> {
+  return { jwt: { claims: { iss: issuer, sub, aud: "cloudqueue", scope: scopes.join(" "), exp: "4102444800", iat: "1700000000" }, scopes } };
+}
+
+/** What API Gateway passes for a SigV4-verified IAM caller (payload 2.0). */
+export function iamCaller(userArn: string): Record<string, unknown> {
+  return { iam: { accessKey: "AKIAEXAMPLE", accountId: "123456789012", callerId: "AIDAEXAMPLE", cognitoIdentity: null, principalOrgId: null, userArn, userId: "AIDAEXAMPLE" } };
 }
 
 /**
@@ -46,7 +64,8 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
       stage: "$default",
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
-    },
+      ...(request.authorizer && { authorizer: request.authorizer }),
+    } as APIGatewayProxyEventV2["requestContext"],
     body,
     isBase64Encoded,
   };

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import * as v from "valibot";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -5,6 +6,9 @@ import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
 import type { JobStore } from "../../handlers/adapters/jobStore";
 import { SqsJobQueue, type JobQueue } from "../../handlers/adapters/sqsJobQueue";
 import { createApiHandler } from "../../handlers/api/handler";
+import type { AuthSettings } from "../../handlers/auth/authSettings";
+import type { IdSecretSource } from "../../handlers/auth/idSecret";
+import { staticIdSecret } from "../../handlers/auth/kmsIdSecret";
 import type { HttpResponse } from "../../handlers/api/http";
 import type { Job } from "../../handlers/domain/job";
 import { builtInJobTypes, createRegistry, JobFailure, sleep, type JobType, type JobTypeRegistry } from "../../handlers/domain/jobTypes";
@@ -51,6 +55,10 @@ export interface TestStackOptions {
   maxBodyBytes?: number;
   /** What the api, the sweeper and every worker log to. @default silentLogger */
   logger?: Logger;
+  /** How the api identifies callers. @default the public demo (`none`) */
+  auth?: Pick<AuthSettings, "mode" | "adminPrincipals">;
+  /** The api's id secret. @default 32 random bytes */
+  idSecret?: IdSecretSource;
 }
 
 /** The handlers wired to fresh emulators, plus the levers tests need. */
@@ -85,6 +93,8 @@ export class TestStack {
       jobTypes: this.jobTypes,
       logger: this.logger,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      auth: options.auth ?? { mode: "none", adminPrincipals: [] },
+      idSecret: options.idSecret ?? staticIdSecret(randomBytes(32)),
     });
     this.sweeper = createSweeperHandler({
       store: this.store,

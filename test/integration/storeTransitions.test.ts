@@ -72,7 +72,7 @@ describe("job store conditions follow the domain's transitions", function () {
 
     const failed = await jobIn("FAILED");
     const nowMs = Date.now();
-    const retried = await stack.store.retry(failed, nowMs, "req-retry");
+    const retried = await stack.store.retry(failed, nowMs, { requestId: "req-retry" });
     expect(retried).to.include({ previousStatus: "FAILED", dueAt: nowMs, requestId: "req-retry" });
     expect((await stack.store.retry(await jobIn("CANCELED"), nowMs)).previousStatus).to.equal("CANCELED");
   });

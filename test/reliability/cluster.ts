@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import * as v from "valibot";
 import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
 import type { JobStore } from "../../handlers/adapters/jobStore";
 import { SqsJobQueue } from "../../handlers/adapters/sqsJobQueue";
+import { staticIdSecret } from "../../handlers/auth/kmsIdSecret";
 import { createApiHandler } from "../../handlers/api/handler";
 import { isTerminal, type Job } from "../../handlers/domain/job";
 import { builtInJobTypes, createRegistry, JobFailure, sleep, type JobType } from "../../handlers/domain/jobTypes";
@@ -71,7 +73,15 @@ export class Cluster {
     this.check = new DynamoJobStore(emulators.dynamo, settings);
     this.events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
 
-    this.api = createApiHandler({ store: store(), queue: queue(), jobTypes, logger: silentLogger, maxBodyBytes: DEFAULTS.maxBodyBytes });
+    this.api = createApiHandler({
+      store: store(),
+      queue: queue(),
+      jobTypes,
+      logger: silentLogger,
+      maxBodyBytes: DEFAULTS.maxBodyBytes,
+      auth: { mode: "none", adminPrincipals: [] },
+      idSecret: staticIdSecret(randomBytes(32)),
+    });
     const workerStore = options.workerStore ? options.workerStore(store()) : store();
     const worker = createWorkerHandler({
       store: workerStore,

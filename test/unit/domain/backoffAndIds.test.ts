@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { backoffSeconds } from "../../../handlers/domain/backoff";
-import { isJobId, jobIdForIdempotencyKey, newJobId } from "../../../handlers/domain/jobId";
+import { keyedJobId } from "../../../handlers/auth/keyedJobId";
+import { isJobId, newJobId } from "../../../handlers/domain/jobId";
 
 describe("domain/backoff", () => {
   const settings = { baseSeconds: 2, maxSeconds: 300 };
@@ -23,11 +24,20 @@ describe("domain/jobId", () => {
     expect(a).to.not.equal(newJobId());
   });
 
-  it("maps an Idempotency-Key to the same valid id every time, and different keys apart", () => {
-    const id = jobIdForIdempotencyKey("order-42");
+  it("maps an Idempotency-Key to the same valid id every time for one owner and secret, and keys, owners and secrets apart", () => {
+    const secret = Buffer.alloc(32, 7);
+    const id = keyedJobId(secret, "jwt:https://issuer#alice", "order-42");
     expect(isJobId(id)).to.equal(true);
-    expect(jobIdForIdempotencyKey("order-42")).to.equal(id);
-    expect(jobIdForIdempotencyKey("order-43")).to.not.equal(id);
+    expect(keyedJobId(secret, "jwt:https://issuer#alice", "order-42")).to.equal(id);
+    expect(keyedJobId(secret, "jwt:https://issuer#alice", "order-43")).to.not.equal(id);
+    expect(keyedJobId(secret, "jwt:https://issuer#bob", "order-42"), "another owner").to.not.equal(id);
+    expect(keyedJobId(Buffer.alloc(32, 8), "jwt:https://issuer#alice", "order-42"), "another secret").to.not.equal(id);
+  });
+
+  it("keeps owner and key apart: an owner/key pair is never read as another", () => {
+    const secret = Buffer.alloc(32, 7);
+    expect(keyedJobId(secret, "a\n1:b", "c")).to.not.equal(keyedJobId(secret, "a", "b\nc"));
+    expect(keyedJobId(secret, "ab", "c")).to.not.equal(keyedJobId(secret, "a", "bc"));
   });
 
   it("rejects malformed ids", () => {
