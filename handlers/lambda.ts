@@ -1,5 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { KMSClient } from "@aws-sdk/client-kms";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoJobStore } from "./adapters/dynamoJobStore";
 import { SqsJobQueue } from "./adapters/sqsJobQueue";
@@ -59,15 +59,15 @@ export function createApiLambda(env: Record<string, string | undefined> = proces
 }
 
 /**
- * The id secret from the stack's KMS key. The KMS client is made here but connects only when the
- * first key-derived id is needed (one `GenerateMac` per container). Without a key ARN there is
+ * The id secret from the stack's KMS key, derived when the first key-derived id is needed (one
+ * `GenerateMac` per container). Without a key ARN there is
  * no secret, and a submission with an `Idempotency-Key` answers 503 (nothing is stored).
  */
 function kmsIdSecret(keyArn: string | undefined, generation: number, clients: LambdaClients): IdSecretSource {
   if (keyArn === undefined) {
     return { get: () => Promise.reject(new Error(`${ENV.idKeyArn} is not set: this function has no id secret`)) };
   }
-  return new KmsIdSecret(clients.kms ?? new KMSClient({}), keyArn, generation);
+  return new KmsIdSecret(keyArn, generation, clients.kms);
 }
 
 /** The worker function's handler. */

@@ -229,26 +229,30 @@ proctype Api() {
 end_api:
   do
   :: atomic {
-       /* JobService.cancel -> DynamoJobStore.cancel: #status = :queued */
+       /* JobService.cancel -> DynamoJobStore.cancel: #status = :queued AND #owner = :owner.
+          The owner conjunct (SPEC 11) only narrows the write: owner is set at create and never
+          written again, so a caller of another owner fails the condition and changes nothing. */
        cancels < MAXCANCEL -> cancels++;
        if
        :: job[j].st == QUEUED ->
           printf("MSC: API cancel(job%d) -> CANCELED\n", j);
           becomeTerminal(j, CANCELED)
-       :: else -> printf("MSC: API cancel(job%d) -> 409\n", j)
+       :: job[j].st != QUEUED -> printf("MSC: API cancel(job%d) -> 409\n", j)
+       :: true -> printf("MSC: API cancel(job%d) by another owner -> 404\n", j)
        fi
      }
   :: atomic {
-       /* JobService.retry -> DynamoJobStore.retry: #status IN (:failed, :canceled) */
+       /* JobService.retry -> DynamoJobStore.retry: #status IN (:failed, :canceled) AND #owner = :owner */
        retries < MAXRETRY -> retries++;
        if
+       :: true -> printf("MSC: API retry(job%d) by another owner -> 404\n", j)
        :: job[j].st == FAILED || job[j].st == CANCELED ->
           job[j].st = QUEUED; job[j].att = 0; job[j].tok = 0; job[j].lease = 0; job[j].idx = 1;
           nterm[j] = 0;
           printf("MSC: API retry(job%d) -> QUEUED\n", j);
           /* then enqueueOrLeaveToSweeper */
           enqueue(j)
-       :: else -> printf("MSC: API retry(job%d) -> 409\n", j)
+       :: !(job[j].st == FAILED || job[j].st == CANCELED) -> printf("MSC: API retry(job%d) -> 409\n", j)
        fi
      }
   od

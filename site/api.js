@@ -61,6 +61,8 @@ export class ApiError extends Error {
  * @type {Readonly<Record<number, string>>}
  */
 export const GATEWAY_ANSWERS = {
+  401: "this stack needs a valid access token: paste one under Access (locally, npm run token -- --sub you prints one)",
+  403: "your token does not carry the scope this action needs (cloudqueue/submit to submit, cancel or retry; cloudqueue/read to read)",
   413: "the request is larger than API Gateway accepts (10 MB); CloudQueue's own limit is smaller",
   429: "the API is throttling requests; wait a moment and try again",
   500: "the API failed to answer; try again (the job may have been accepted: check Recent jobs)",
@@ -83,10 +85,22 @@ export function problemOf(status, parsed) {
   return { title: message ?? `HTTP ${status}`, status, detail: GATEWAY_ANSWERS[status] ?? `the API answered ${status}${message ? ` (${message})` : ""}` };
 }
 
+/**
+ * How the stack admits callers (`authMode`): `none` (the public demo), `jwt` (a bearer token on
+ * every job request), `iam` (SigV4-signed requests only, which a page cannot make).
+ * @typedef {"none" | "jwt" | "iam"} AuthMode
+ */
+
 export class ApiClient {
-  /** @param {string} apiUrl the API's absolute base URL (from config.json, resolved against the page) */
-  constructor(apiUrl) {
+  /**
+   * @param {string} apiUrl the API's absolute base URL (from config.json, resolved against the page)
+   * @param {AuthMode} [auth]
+   */
+  constructor(apiUrl, auth = "none") {
     this.base = apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`;
+    this.auth = auth;
+    /** @type {string | undefined} the bearer token sent with every request (jwt mode) */
+    this.token = undefined;
   }
 
   /**
@@ -100,8 +114,9 @@ export class ApiClient {
         /** @type {unknown} */
         const config = await response.json();
         if (config && typeof config === "object" && "apiUrl" in config && typeof config.apiUrl === "string" && config.apiUrl) {
+          const auth = "auth" in config && (config.auth === "jwt" || config.auth === "iam") ? config.auth : "none";
           // Relative ("/") when the API shares the page's origin, whichever domain name it was loaded by.
-          return new ApiClient(new URL(config.apiUrl, location.href).href);
+          return new ApiClient(new URL(config.apiUrl, location.href).href, auth);
         }
       }
     } catch {
@@ -147,10 +162,14 @@ export class ApiClient {
   async request(method, path, body) {
     /** @type {Response} */
     let response;
+    /** @type {Record<string, string>} */
+    const headers = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     try {
       response = await fetch(new URL(path, this.base), {
         method,
-        headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
       });

@@ -38,7 +38,17 @@ const ui = {
   recentEmpty: byId("recent-empty", HTMLElement),
   clearRecent: byId("clear-recent", HTMLButtonElement),
   live: byId("live-status", HTMLElement),
+  publicNotice: byId("public-notice", HTMLElement),
+  iamNotice: byId("iam-notice", HTMLElement),
+  accessSection: byId("access-section", HTMLElement),
+  tokenForm: byId("token-form", HTMLFormElement),
+  tokenInput: byId("access-token", HTMLInputElement),
+  forgetToken: byId("forget-token", HTMLButtonElement),
+  tokenStatus: byId("token-status", HTMLElement),
 };
+
+/** Where the access token is kept: this tab's session only, never localStorage. */
+const TOKEN_KEY = "cloudqueue.token";
 
 /** @type {{ api: ApiClient | undefined, jobTypes: JobType[], form: SchemaForm | undefined, job: Job | undefined, history: HistoryEntry[] }} */
 const state = { api: undefined, jobTypes: [], form: undefined, job: undefined, history: [] };
@@ -92,6 +102,7 @@ async function start() {
   try {
     const api = await ApiClient.fromConfig();
     state.api = api;
+    showAccess(api);
     state.jobTypes = await withRetryAfter(() => api.listJobTypes());
   } catch (error) {
     setMessage(ui.loadError, `Could not load the job types: ${messageOf(error)}. Reload the page to try again.`);
@@ -101,6 +112,46 @@ async function start() {
   selectType(state.jobTypes[0]?.type ?? "");
   ui.submit.disabled = false;
 }
+
+/**
+ * What the page says about access: the public demo's notice, the token field of a closed (jwt)
+ * stack, or that an iam stack cannot be used from a browser.
+ * @param {ApiClient} api
+ */
+function showAccess(api) {
+  ui.publicNotice.hidden = api.auth !== "none";
+  ui.iamNotice.hidden = api.auth !== "iam";
+  ui.accessSection.hidden = api.auth !== "jwt";
+  if (api.auth !== "jwt") return;
+  api.token = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+  showTokenState(api);
+}
+
+/** @param {ApiClient} api */
+function showTokenState(api) {
+  ui.forgetToken.hidden = !api.token;
+  ui.tokenStatus.textContent = api.token ? "A token is set for this tab." : "No token yet: requests other than the job types will be refused.";
+}
+
+ui.tokenForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const api = requireApi();
+  const token = ui.tokenInput.value.trim().replace(/^Bearer\s+/i, "");
+  if (!token) return;
+  api.token = token;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  ui.tokenInput.value = "";
+  showTokenState(api);
+  announce("Token set for this tab.");
+});
+
+ui.forgetToken.addEventListener("click", () => {
+  const api = requireApi();
+  api.token = undefined;
+  sessionStorage.removeItem(TOKEN_KEY);
+  showTokenState(api);
+  announce("Token forgotten.");
+});
 
 /** @param {string} type */
 function selectType(type) {

@@ -1,4 +1,4 @@
-import { GenerateMacCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import { IdSecretUnavailableError } from "../errors";
 import type { IdSecretSource } from "./idSecret";
 
@@ -10,14 +10,18 @@ import type { IdSecretSource } from "./idSecret";
  *
  * The label carries the generation (`idKeyGeneration`): raising it derives a new secret, which is
  * how the secret is rotated (KMS does not rotate HMAC keys).
+ *
+ * The KMS client package is loaded with the first derivation, not with the function: a cold start
+ * that serves no keyed submission does not pay for loading it.
  */
 export class KmsIdSecret implements IdSecretSource {
   private secret: Promise<Uint8Array> | undefined;
 
+  /** @param kms the client to use (tests pass one); by default one configured from the environment, made on first use */
   constructor(
-    private readonly kms: KMSClient,
     private readonly keyArn: string,
     private readonly generation: number,
+    private kms?: KMSClient,
   ) {}
 
   get(): Promise<Uint8Array> {
@@ -32,6 +36,8 @@ export class KmsIdSecret implements IdSecretSource {
   private async derive(): Promise<Uint8Array> {
     let mac: Uint8Array | undefined;
     try {
+      const { GenerateMacCommand, KMSClient } = await import("@aws-sdk/client-kms");
+      this.kms ??= new KMSClient({});
       ({ Mac: mac } = await this.kms.send(
         new GenerateMacCommand({
           KeyId: this.keyArn,

@@ -14,10 +14,10 @@ describe("job store conditions follow the domain's transitions", function () {
   after(async () => stack.close());
 
   /** A stored job in `status`, claimed with token "t" where it went through a claim. */
-  async function jobIn(status: JobStatus): Promise<string> {
+  async function jobIn(status: JobStatus, owner?: string): Promise<string> {
     const jobId = randomUUID();
     const now = new Date().toISOString();
-    const job: Job = { jobId, type: "text.transform", status: "QUEUED", payload: { text: "x" }, attempts: 0, maxAttempts: 3, delaySeconds: 0, createdAt: now, updatedAt: now };
+    const job: Job = { jobId, type: "text.transform", status: "QUEUED", payload: { text: "x" }, attempts: 0, maxAttempts: 3, delaySeconds: 0, createdAt: now, updatedAt: now, ...(owner && { owner }) };
     await stack.store.create(job);
     if (status === "CANCELED") await stack.store.cancel(jobId, Date.now());
     if (status === "IN_PROGRESS" || status === "SUCCEEDED" || status === "FAILED") {
@@ -55,6 +55,27 @@ describe("job store conditions follow the domain's transitions", function () {
         expect((await stack.job(jobId)).status).to.equal(legal ? to : from);
       });
     }
+  }
+
+  // The owner conjunct (SPEC §11) only narrows a client's cancel and retry: from a state where the
+  // write is allowed, another owner's write is refused and changes nothing; the owner's own, an
+  // admin's (no owner), and the public owner's on a job stored before owners were recorded go through.
+  for (const [from, name, write] of [
+    ["QUEUED", "cancel", (jobId: string, owner?: string) => stack.store.cancel(jobId, Date.now(), owner)],
+    ["FAILED", "retry", (jobId: string, owner?: string) => stack.store.retry(jobId, Date.now(), { owner })],
+    ["CANCELED", "retry", (jobId: string, owner?: string) => stack.store.retry(jobId, Date.now(), { owner })],
+  ] as const) {
+    it(`${name} from ${from} with an owner: only the job's owner, an admin, or the public owner of an ownerless job`, async () => {
+      const owned = await jobIn(from, "jwt:iss#alice");
+      const before = await stack.job(owned);
+      expect(await write(owned, "jwt:iss#bob").then(() => "allowed", (error: Error) => error.name)).to.equal("ConditionFailedError");
+      expect(await write(owned, "public").then(() => "allowed", (error: Error) => error.name)).to.equal("ConditionFailedError");
+      expect(await stack.job(owned)).to.deep.equal(before);
+      expect(await write(owned, "jwt:iss#alice").then(() => "allowed", () => "refused")).to.equal("allowed");
+      expect(await write(await jobIn(from, "jwt:iss#alice"), undefined).then(() => "allowed", () => "refused"), "an admin").to.equal("allowed");
+      expect(await write(await jobIn(from), "public").then(() => "allowed", () => "refused"), "an ownerless job").to.equal("allowed");
+      expect(await write(await jobIn(from), "jwt:iss#alice").then(() => "allowed", () => "refused"), "an ownerless job is not alice's").to.equal("refused");
+    });
   }
 
   // Bookkeeping the same writes carry for the job's records (no condition reads it): the status

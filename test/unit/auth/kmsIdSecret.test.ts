@@ -20,7 +20,7 @@ describe("KmsIdSecret: the id secret derived from the stack's KMS HMAC key", fun
   });
 
   it("derives the secret with one GenerateMac of the generation's label, and keeps it for the container", async () => {
-    const source = new KmsIdSecret(client, KEY_ARN, 1);
+    const source = new KmsIdSecret(KEY_ARN, 1, client);
     const [first, second] = await Promise.all([source.get(), source.get()]);
     const third = await source.get();
 
@@ -32,14 +32,14 @@ describe("KmsIdSecret: the id secret derived from the stack's KMS HMAC key", fun
   });
 
   it("derives another secret for another generation (rotation)", async () => {
-    const one = await new KmsIdSecret(client, KEY_ARN, 1).get();
-    const two = await new KmsIdSecret(client, KEY_ARN, 2).get();
+    const one = await new KmsIdSecret(KEY_ARN, 1, client).get();
+    const two = await new KmsIdSecret(KEY_ARN, 2, client).get();
     expect(Buffer.from(two)).to.not.deep.equal(Buffer.from(one));
     expect(kms.calls.map((call) => call.message)).to.deep.equal(["cloudqueue/idempotency-key-secret/generation-1", "cloudqueue/idempotency-key-secret/generation-2"]);
   });
 
   it("turns a KMS failure into IdSecretUnavailableError and does not keep it: the next call tries again", async () => {
-    const source = new KmsIdSecret(client, KEY_ARN, 1);
+    const source = new KmsIdSecret(KEY_ARN, 1, client);
     kms.failWith = "AccessDeniedException";
     const error = await source.get().then(
       () => undefined,
