@@ -46,6 +46,11 @@ export interface CostInputs {
   dashboardMetrics: number;
   /** Alarm metrics of the stack's alarms (one per single-metric alarm, one per metric a metric math alarm reads); 0 without `alertEmail`. */
   alarmMetrics: number;
+  /**
+   * Containers the api starts in a month that serve a submission with an `Idempotency-Key`: each
+   * derives the id secret with one KMS `GenerateMac` (`handlers/auth/kmsIdSecret.ts`).
+   */
+  apiKeyedColdStartsPerMonth: number;
   /** Assumptions, each shown in the output. */
   apiBilledMs: number;
   workerBilledMsPerBatch: number;
@@ -100,6 +105,8 @@ const platformLogBytes = PLATFORM_LOG_RECORDS.reduce((sum, record) => sum + Buff
 
 /** The assumptions the cost model makes where nothing here measures AWS itself; printed with every estimate. */
 export const ASSUMPTIONS = {
+  /** About 1 000 a day: a busy api's containers are recycled every few hours, and it scales out and in. */
+  apiKeyedColdStartsPerMonth: 30_000,
   apiBilledMs: 15,
   workerBilledMsPerBatch: 30,
   workerBilledMsPerRecord: 15,
@@ -188,7 +195,7 @@ export function monthlyUsage(inputs: CostInputs): MonthlyUsage {
  */
 export function monthlyCost(inputs: CostInputs): CostLine[] {
   const u = monthlyUsage(inputs);
-  const { lambda, apiGatewayHttp, sqs, dynamodb, cloudwatchLogs, cloudwatchMetrics, cloudwatchDashboards, cloudwatchAlarms, budgets, s3, cloudfront } = PRICES;
+  const { lambda, apiGatewayHttp, sqs, dynamodb, cloudwatchLogs, cloudwatchMetrics, cloudwatchDashboards, cloudwatchAlarms, budgets, s3, cloudfront, kms } = PRICES;
   // Free as one of the account's first three dashboards, as long as it graphs no more than 50 metrics.
   const dashboardFree = inputs.dashboardMetrics <= cloudwatchDashboards.freeMetricsPerDashboard;
   const storage = inputs.pointInTimeRecovery ? u.storedGb * dynamodb.pitrPerGbMonth : 0;
@@ -220,6 +227,12 @@ export function monthlyCost(inputs: CostInputs): CostLine[] {
       inputs.alarmMetrics > 0 ? `${inputs.alarmMetrics} alarm metrics` : "none",
       inputs.alarmMetrics * cloudwatchAlarms.perAlarmMetricMonth,
       free(inputs.alarmMetrics, cloudwatchAlarms.freeAlarmMetrics) * cloudwatchAlarms.perAlarmMetricMonth,
+    ),
+    line(
+      "KMS (id secret key)",
+      `1 HMAC key, ${fmt(inputs.apiKeyedColdStartsPerMonth)} GenerateMac (one per keyed api cold start)`,
+      kms.perKeyMonth + (inputs.apiKeyedColdStartsPerMonth / 1e4) * kms.perTenThousandRequests,
+      kms.perKeyMonth + (free(inputs.apiKeyedColdStartsPerMonth, kms.freeRequests) / 1e4) * kms.perTenThousandRequests,
     ),
     line("AWS Budgets", inputs.alertEmail ? "1 budget" : "none", inputs.alertEmail ? budgets.perBudgetDay * 30 : 0, 0),
     line(

@@ -30,6 +30,12 @@ export const PRICES = {
   budgets: { perBudgetDay: 0.02, freeBudgets: 2 },
   s3: { perGbMonth: 0.023, perThousandGets: 0.0004 },
   /**
+   * https://aws.amazon.com/kms/pricing/: a customer managed key (HMAC keys included) $1.00 a month,
+   * prorated by the hour; requests, `GenerateMac` among them, $0.03 per 10,000, with 20,000 a month
+   * in the always-free tier.
+   */
+  kms: { perKeyMonth: 1.0, perTenThousandRequests: 0.03, freeRequests: 20_000 },
+  /**
    * PriceClass_100 edges (United States, Mexico, Canada, Europe, Israel): data transfer out to the
    * internet $0.085/GB for the first 10 TB a month, $0.0100 per 10,000 HTTPS requests; always free each
    * month: 1 TB out and 10,000,000 HTTP or HTTPS requests. Origin fetches from AWS origins (S3, API

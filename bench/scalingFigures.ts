@@ -147,7 +147,7 @@ const MONTHLY_ROWS: [string, string[]][] = [
   ["DynamoDB reads + storage + PITR", ["DynamoDB reads", "DynamoDB storage", "DynamoDB PITR"]],
   ["CloudWatch Logs", ["CloudWatch Logs"]],
   ["CloudWatch custom metrics, dashboard, alarms", ["CloudWatch custom metrics", "CloudWatch dashboard", "CloudWatch alarms"]],
-  ["S3, budget", ["S3 (site files)", "AWS Budgets"]],
+  ["S3, budget, KMS (id secret key)", ["S3 (site files)", "AWS Budgets", "KMS (id secret key)"]],
 ];
 
 function monthlyTable({ bills, levels }: ScalingContext): string {

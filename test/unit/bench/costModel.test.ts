@@ -35,11 +35,19 @@ describe("bench/costModel", () => {
     expect(service(monthlyCost(inputs(1_000_000)), "API Gateway HTTP API").list).to.be.closeTo(5, 1e-9);
   });
 
-  it("costs only the idle polling, the sweeper's schedule and the custom metrics with no jobs, the rest inside the free tiers", () => {
+  it("costs only the idle polling, the sweeper's schedule, the custom metrics and the KMS key with no jobs, the rest inside the free tiers", () => {
     const lines = monthlyCost(inputs(0));
     expect(service(lines, "API Gateway HTTP API").list).to.equal(0);
     expect(service(lines, "SQS").list).to.be.greaterThan(0);
-    expect(lines.reduce((sum, line) => sum + line.billed, 0)).to.be.closeTo(service(lines, "DynamoDB reads").billed + service(lines, "CloudWatch custom metrics").billed, 1e-9);
+    const fixed = service(lines, "DynamoDB reads").billed + service(lines, "CloudWatch custom metrics").billed + service(lines, "KMS (id secret key)").billed;
+    expect(lines.reduce((sum, line) => sum + line.billed, 0)).to.be.closeTo(fixed, 1e-9);
+  });
+
+  it("prices the id secret's KMS key at $1 a month plus $0.03 per 10 000 GenerateMac past the free 20 000, one per keyed api cold start", () => {
+    expect(service(monthlyCost(inputs(0, { apiKeyedColdStartsPerMonth: 20_000 })), "KMS (id secret key)")).to.deep.include({ billed: 1 });
+    const busy = service(monthlyCost(inputs(0, { apiKeyedColdStartsPerMonth: 120_000 })), "KMS (id secret key)");
+    expect(busy.list).to.be.closeTo(1 + 12 * 0.03, 1e-9);
+    expect(busy.billed).to.be.closeTo(1 + 10 * 0.03, 1e-9);
   });
 
   it("charges PITR only when it is on", () => {
