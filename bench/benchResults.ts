@@ -52,6 +52,8 @@ export const BenchResultsSchema = v.object({
   coldStartBaseline: v.object({ commit: v.string(), rounds: v.number(), baselineMs: v.record(v.string(), v.number()), todayMs: v.record(v.string(), v.number()) }),
   /** Powertools' Logger and Metrics loaded after the SDK in a fresh process, medians in ms. */
   powertools: v.object({ loggerMs: v.number(), metricsMs: v.number(), bothMs: v.number() }),
+  /** The id secret's share of an api cold start (bench/idSecret.ts), medians in ms; absent in results written before it was measured. */
+  idSecret: v.optional(v.object({ unkeyedColdStartMs: v.number(), keyedColdStartMs: v.number(), kmsClientLoadMs: v.number(), generateMacPerColdStart: v.number() })),
   pollsPerJob: v.number(),
   pollSamples: v.array(v.number()),
   recovery: v.pipe(v.array(v.object({ jobs: v.number(), activeJobs: v.number(), scanMs: v.number(), startMs: v.number() })), v.minLength(1)),

@@ -20,6 +20,17 @@ async function main() {
     loadedMs = performance.now();
     // The SDK's own first request: what any function pays on its first event, whatever its code.
     if (mode === "sdk-call") await documents.send(new GetCommand({ TableName: process.env.CLOUDQUEUE_TABLE_NAME, Key: { jobId: "cold-start" } }));
+  } else if (mode === "kms-load") {
+    // What the id secret's first derivation loads: the KMS client package, after the clients
+    // every api container already has (module loading warm, as in the api archive).
+    const load = createRequire(path.join(taskDir, "__index.js"));
+    new (load("@aws-sdk/client-dynamodb").DynamoDBClient)({});
+    new (load("@aws-sdk/client-sqs").SQSClient)({});
+    const started = performance.now();
+    new (load("@aws-sdk/client-kms").KMSClient)({});
+    loadedMs = performance.now();
+    process.stdout.write(JSON.stringify({ ms: loadedMs - started, loadedMs }));
+    return;
   } else if (mode.startsWith("powertools-")) {
     // What the field's library would add to a cold start: loaded after the SDK clients (module
     // loading already warm, as in a real archive), from the repository's own node_modules.

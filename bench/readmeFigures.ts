@@ -13,6 +13,7 @@ export function readmeFigures(results: BenchResults): Record<string, string> {
     artifacts: artifactsBullet(results),
     polling: pollingBullet(results),
     powertools: powertoolsFigure(results),
+    idsecret: idSecretFigure(results),
     recovery: results.recovery.map((row) => `${num(row.jobs)} jobs (${num(row.activeJobs)} active), ${(row.startMs / 1000).toFixed(1)} s`).join("; "),
   };
 }
@@ -114,6 +115,17 @@ function powertoolsFigure(results: BenchResults): string {
   return (
     `loading Powertools' Logger adds ${num(powertools.loggerMs, 1)} ms to a cold start, Metrics ${num(powertools.metricsMs, 1)} ms, both ${num(powertools.bothMs, 1)} ms ` +
     `(each constructed once, after the SDK clients, in a fresh process; medians of 7), against a budget of ${num(targets.coldStartGrowthMs)} ms for the whole change`
+  );
+}
+
+/** What the id secret (docs/SECURITY.md) costs an api cold start, measured against a KMS stand-in. */
+function idSecretFigure(results: BenchResults): string {
+  const secret = results.idSecret;
+  if (!secret) return "not measured yet: run `npm run bench`";
+  return (
+    `a first \`POST /jobs\` in a fresh api process took ${num(secret.unkeyedColdStartMs, 1)} ms without an \`Idempotency-Key\` and ${num(secret.keyedColdStartMs, 1)} ms with one ` +
+    `(the KMS client's load, ${num(secret.kmsClientLoadMs, 1)} ms, and ${num(secret.generateMacPerColdStart)} \`GenerateMac\` to a stand-in on this machine; medians of 7; ` +
+    `KMS's own round trip is not measured here)`
   );
 }
 
