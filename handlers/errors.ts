@@ -134,3 +134,11 @@ export class UnauthenticatedError extends CloudQueueError {
     this.name = "UnauthenticatedError";
   }
 }
+
+/** A `jwt` caller without any of the scopes its route requires (the handler's own check, see `holdsRouteScope`). */
+export class InsufficientScopeError extends CloudQueueError {
+  constructor(readonly scopes: string[]) {
+    super(`the request needs one of the scopes ${scopes.join(", ")}`);
+    this.name = "InsufficientScopeError";
+  }
+}

@@ -95,6 +95,8 @@ export const ENV = {
   idKeyArn: "CLOUDQUEUE_ID_KEY_ARN",
   /** The generation of that derived secret (`idKeyGeneration`): raising it rotates the secret. */
   idKeyGeneration: "CLOUDQUEUE_ID_KEY_GENERATION",
+  /** `jwt` mode: `true` when every job route requires its scope (`jwtRequireScopes`); the api checks it too. */
+  jwtRequireScopes: "CLOUDQUEUE_JWT_REQUIRE_SCOPES",
   /** `iam` mode: comma-separated IAM principal ARNs that see every owner's jobs (`iamAdminArns`). */
   adminPrincipals: "CLOUDQUEUE_ADMIN_PRINCIPALS",
 } as const;

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
 import { builtInJobTypes, type JobTypeRegistry } from "../handlers/domain/jobTypes";
+import { AUTH_MODES, type AuthMode } from "../handlers/auth/authMode";
 import { DEFAULTS, visibilityTimeoutSeconds } from "../handlers/settings";
 
 /**
@@ -43,6 +44,15 @@ export const INFRA_DEFAULTS = {
   alarmDynamoDbThrottles: 0,
   /** 5xx answers of the HTTP API in five minutes. */
   alarmApi5xx: 0,
+  /** How the API admits callers: the public demo (`handlers/auth/authMode.ts`). */
+  authMode: "none",
+  /**
+   * `jwt` mode: every non-public route requires one of its scopes (`routeScopes`). AWS recommends
+   * route scopes: nothing else tells an OIDC ID token from an access token.
+   */
+  jwtRequireScopes: true,
+  /** The generation of the id secret derived from the stack's KMS HMAC key (raising it rotates the secret). */
+  idKeyGeneration: 1,
 } as const;
 
 /** The period of the count alarms (errors, throttles, 5xx), in seconds: five minutes. */
@@ -67,6 +77,18 @@ function logLevelMessage(input: unknown): string {
 export const API_TIMEOUT_SECONDS = DEFAULTS.apiTimeoutSeconds;
 /** The sweeper's timeout: one run must end before the next minute's. */
 export const SWEEPER_TIMEOUT_SECONDS = 50;
+
+/**
+ * An IAM role or user ARN as the api compares it with a caller (`handlers/auth/caller.ts`
+ * `principalOf`): a role without a path, since a role's sessions arrive as
+ * `assumed-role/<name>/<session>`, which names no path; a user with its path, as IAM reports it.
+ * No commas: the api reads the list from one comma-separated variable.
+ */
+const IAM_PRINCIPAL_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role\/[\w+=.@-]{1,64}|user\/([\w+=.@-]+\/)*[\w+=.@-]{1,64})$/;
+const IAM_PRINCIPAL_MESSAGE =
+  "an IAM role ARN without a path (arn:aws:iam::123456789012:role/Name: a role's sessions name no path) or a user ARN (arn:aws:iam::123456789012:user/Name), without commas";
+/** An OIDC issuer as API Gateway's JWT authorizer takes it: an https URL, no query or fragment. */
+const JWT_ISSUER = /^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 
 /** The job queue keeps SQS's default retention, four days (`infra/queues.ts` sets none). */
 const JOB_QUEUE_RETENTION_SECONDS = 345_600;
@@ -119,7 +141,25 @@ const ConfigSchema = v.object({
     v.union([v.literal(""), v.pipe(v.string(), v.regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, "an ACM certificate ARN in us-east-1 (CloudFront takes certificates from there only)"))]),
     () => "",
   ),
+  authMode: v.optional(v.picklist(AUTH_MODES, `must be one of ${AUTH_MODES.join(", ")}`), () => INFRA_DEFAULTS.authMode),
+  jwtIssuer: v.optional(v.union([v.literal(""), v.pipe(v.string(), v.url(), v.regex(JWT_ISSUER, "an https URL with no query or fragment, e.g. https://issuer.example.com/"))]), () => ""),
+  jwtAudiences: v.optional(v.array(v.pipe(v.string(), v.minLength(1, "an audience is a non-empty string"))), () => []),
+  jwtRequireScopes: v.optional(v.boolean(), () => INFRA_DEFAULTS.jwtRequireScopes),
+  iamAdminArns: v.optional(v.array(v.pipe(v.string(), v.regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_MESSAGE))), () => []),
+  // The api reads the generation as up to six digits (handlers/auth/authSettings.ts).
+  idKeyGeneration: v.optional(int(1, 999_999), () => INFRA_DEFAULTS.idKeyGeneration),
 });
+
+/**
+ * How the stack's API admits callers, from `authMode` and the keys of that mode:
+ * - `none`: no authorizer (the public demo);
+ * - `jwt`: API Gateway's JWT authorizer for `issuer` and `audiences`, with route scopes when `requireScopes`;
+ * - `iam`: `AWS_IAM` (SigV4), with `adminArns` seeing every owner's jobs.
+ */
+export type StackAuth =
+  | { mode: "none" }
+  | { mode: "jwt"; issuer: string; audiences: string[]; requireScopes: boolean }
+  | { mode: "iam"; adminArns: string[] };
 
 /** Every config key a stack may set. */
 export const CONFIG_KEYS = Object.keys(ConfigSchema.entries) as (keyof typeof ConfigSchema.entries)[];
@@ -132,6 +172,8 @@ export type CloudQueueConfig = v.InferOutput<typeof ConfigSchema> & {
   alertEmailOrNone: string | undefined;
   /** `siteDomain` with its certificate, or undefined for the distribution's own domain. */
   siteDomainOrNone: { name: string; certificateArn: string } | undefined;
+  /** Derived: `authMode` with the keys of that mode. */
+  auth: StackAuth;
 };
 
 /**
@@ -145,14 +187,43 @@ export function parseConfig(raw: Record<string, unknown>, jobTypes: JobTypeRegis
   }
   const config = parsed.output;
   const visibility = visibilityTimeoutSeconds(config.workerTimeoutSeconds, config.visibilityTimeoutFactor, config.maxBatchingWindowSeconds);
-  const problems = combinationProblems(config, visibility, jobTypes);
+  const problems = [...combinationProblems(config, visibility, jobTypes), ...authProblems(config, raw)];
   if (problems.length > 0) throw new Error(`invalid cloudqueue config: ${problems.join("; ")}`);
   return {
     ...config,
     visibilityTimeoutSeconds: visibility,
     alertEmailOrNone: config.alertEmail === "" ? undefined : config.alertEmail,
     siteDomainOrNone: config.siteDomain === "" ? undefined : { name: config.siteDomain, certificateArn: config.siteCertificateArn },
+    auth: stackAuth(config),
   };
+}
+
+function stackAuth(config: v.InferOutput<typeof ConfigSchema>): StackAuth {
+  const mode: AuthMode = config.authMode;
+  if (mode === "jwt") return { mode, issuer: config.jwtIssuer, audiences: config.jwtAudiences, requireScopes: config.jwtRequireScopes };
+  if (mode === "iam") return { mode, adminArns: config.iamAdminArns };
+  return { mode };
+}
+
+/** The keys that only mean something in `jwt` mode, and the one of `iam` mode. */
+const JWT_KEYS = ["jwtIssuer", "jwtAudiences", "jwtRequireScopes"] as const;
+
+/**
+ * A closed stack needs what its mode needs, and a key of another mode is refused rather than
+ * ignored: a stack that still sets `jwtIssuer` after a switch to `iam` was meant to be read
+ * otherwise. A key counts as set when the stack's config holds it (`raw`), whatever its value.
+ */
+function authProblems(config: v.InferOutput<typeof ConfigSchema>, raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (config.authMode === "jwt") {
+    if (config.jwtIssuer === "") problems.push("authMode jwt needs jwtIssuer (the OIDC issuer URL whose tokens the API accepts)");
+    if (config.jwtAudiences.length === 0) problems.push("authMode jwt needs jwtAudiences (at least one audience a token must name in aud)");
+  } else {
+    const stray = JWT_KEYS.filter((key) => raw[key] !== undefined);
+    if (stray.length > 0) problems.push(`${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} only read with authMode jwt (authMode is ${config.authMode})`);
+  }
+  if (config.authMode !== "iam" && raw.iamAdminArns !== undefined) problems.push(`iamAdminArns is only read with authMode iam (authMode is ${config.authMode})`);
+  return problems;
 }
 
 function combinationProblems(config: v.InferOutput<typeof ConfigSchema>, visibility: number, jobTypes: JobTypeRegistry): string[] {

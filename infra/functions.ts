@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../handlers/lambda";
 import { DEFAULTS, ENV } from "../handlers/settings";
-import { API_TIMEOUT_SECONDS, SWEEPER_TIMEOUT_SECONDS, type CloudQueueConfig } from "./config";
+import { API_TIMEOUT_SECONDS, SWEEPER_TIMEOUT_SECONDS, type CloudQueueConfig, type StackAuth } from "./config";
+import type { IdKey } from "./idKey";
 import type { JobQueues } from "./queues";
 import { ServiceFunction } from "./serviceFunction";
 import type { JobTable } from "./table";
@@ -13,6 +14,24 @@ export interface JobFunctionsArgs {
   queues: JobQueues;
   /** The CloudWatch namespace the handlers emit their metrics in: the stack's own (`metricNamespace(stack)`). */
   metricsNamespace: string;
+  /** The KMS HMAC key the api derives its id secret from. */
+  idKey: IdKey;
+}
+
+/**
+ * What the api alone reads about callers and key-derived ids (`handlers/auth/authSettings.ts`):
+ * the mode, the id key's ARN (a name, not the secret) and generation, and in `iam` mode the
+ * admins, comma-joined (left out when there are none: the api reads that as none).
+ */
+export function apiAuthEnvironment(auth: StackAuth, idKeyArn: pulumi.Input<string>, idKeyGeneration: number): Record<string, pulumi.Input<string>> {
+  const admins = auth.mode === "iam" ? auth.adminArns : [];
+  return {
+    [ENV.authMode]: auth.mode,
+    [ENV.idKeyArn]: idKeyArn,
+    [ENV.idKeyGeneration]: String(idKeyGeneration),
+    ...(auth.mode === "jwt" && { [ENV.jwtRequireScopes]: String(auth.requireScopes) }),
+    ...(admins.length > 0 && { [ENV.adminPrincipals]: admins.join(",") }),
+  };
 }
 
 /** The sweeper's schedule: every `DEFAULTS.sweepIntervalSeconds` (one minute). */
@@ -50,19 +69,23 @@ export class JobFunctions extends pulumi.ComponentResource {
       [ENV.sweepMaxJobsPerRun]: String(config.sweepMaxJobsPerRun),
       [ENV.metricsNamespace]: args.metricsNamespace,
     };
-    // One environment and one log level for all three: a job's records and metrics come from each of them.
+    // One environment and one log level for all three: a job's records and metrics come from each
+    // of them. Only the api, which meets the callers, also reads the auth settings.
     const common = { memoryMb: config.lambdaMemoryMb, logRetentionDays: config.logRetentionDays, applicationLogLevel: config.logLevel, environment };
 
     this.api = new ServiceFunction(
       `${name}-api`,
       {
         ...common,
+        environment: { ...environment, ...apiAuthEnvironment(config.auth, args.idKey.arn, config.idKeyGeneration) },
         description: "CloudQueue HTTP API (API Gateway payload 2.0)",
         callbackFactory: () => createApiLambda(),
         timeoutSeconds: API_TIMEOUT_SECONDS,
         grants: [
           { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] },
           { actions: ["sqs:SendMessage"], resources: [queues.queue.arn] },
+          // The id secret: one MAC per container (handlers/auth/kmsIdSecret.ts), nothing else on the key.
+          { actions: ["kms:GenerateMac"], resources: [args.idKey.arn] },
         ],
       },
       { parent: this },

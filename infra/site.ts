@@ -154,6 +154,12 @@ export class SiteHosting extends pulumi.ComponentResource {
           allowedMethods: ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
           cachedMethods: ["GET", "HEAD"],
           compress: true,
+          // These two forward a `jwt` stack's `Authorization: Bearer` header to API Gateway: with
+          // caching disabled, the AllViewer and AllViewerExceptHostHeader origin request policies
+          // forward Authorization (AWS knowledge center, "cloudfront-authorization-header"); with
+          // caching on, it would have to be in the cache key instead. SigV4 (`iam`) callers cannot
+          // come this way: CloudFront replaces Host, which their signature covers; they call the
+          // API's own URL (`apiUrl`).
           cachePolicyId: CACHING_DISABLED_POLICY_ID,
           originRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
           responseHeadersPolicyId: this.headersPolicy.id,

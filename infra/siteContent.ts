@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AuthMode } from "../handlers/auth/authMode";
 import { SITE_DEVELOPMENT_ONLY_FILES } from "../handlers/siteServing";
 
 /** Content types of the files a static site holds; anything else is served as bytes. */
@@ -23,10 +24,8 @@ export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
 }
 
-/** The key of the file that tells the page where the API is. */
+/** The key of the file that tells the page where the API is and how it admits callers. */
 export const SITE_CONFIG_KEY = "config.json";
-
-
 
 /** Every file under `dir` that the site serves, as keys relative to it with `/` separators, sorted. */
 export function siteFiles(dir: string): string[] {
@@ -46,12 +45,14 @@ export interface SiteContentArgs {
   siteDir: string;
   /** Written into `config.json` for the page: the API's base URL, absolute or relative to the page's origin. */
   apiUrl: pulumi.Input<string>;
+  /** Written into `config.json` as `auth`: the stack's `authMode` (the page asks for a token in `jwt` mode). */
+  auth: AuthMode;
 }
 
 /**
  * The site's files in the bucket, each with its content type, plus a generated `config.json`
- * carrying `apiUrl` (a file of that name in the folder is replaced). Every file is revalidated
- * on every load, so a deploy shows at once and the page never mixes old and new modules.
+ * carrying `apiUrl` and `auth` (a file of that name in the folder is replaced). Every file is
+ * revalidated on every load, so a deploy shows at once and the page never mixes old and new modules.
  */
 export class SiteContent extends pulumi.ComponentResource {
   public readonly objects: aws.s3.BucketObjectv2[];
@@ -83,7 +84,7 @@ export class SiteContent extends pulumi.ComponentResource {
       {
         bucket: args.bucket.id,
         key: SITE_CONFIG_KEY,
-        content: pulumi.jsonStringify({ apiUrl: args.apiUrl }),
+        content: pulumi.jsonStringify({ apiUrl: args.apiUrl, auth: args.auth }),
         contentType: contentTypeOf(SITE_CONFIG_KEY),
         cacheControl: "no-cache",
       },

@@ -5,6 +5,7 @@ import type { CloudQueueConfig } from "./config";
 import { builtInMetricUniverse } from "../handlers/metricUniverse";
 import { JobFunctions } from "./functions";
 import { JobHttpApi } from "./httpApi";
+import { IdKey } from "./idKey";
 import { Observability } from "./observability";
 import { Operations } from "./operations";
 import { JobQueues } from "./queues";
@@ -26,6 +27,8 @@ export const STACK_TAG_KEY = "cloudqueue-stack";
 export interface CloudQueue {
   table: JobTable;
   queues: JobQueues;
+  /** The KMS HMAC key the api derives the secret of key-derived job ids from. */
+  idKey: IdKey;
   functions: JobFunctions;
   site: SiteHosting;
   httpApi: JobHttpApi;
@@ -61,7 +64,8 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
   const metricsNamespace = metricNamespace(stackName);
   const table = new JobTable(name, { pointInTimeRecovery: config.pointInTimeRecovery, deletionProtection: config.deletionProtection }, opts);
   const queues = new JobQueues(name, { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: config.maxReceiveCount }, opts);
-  const functions = new JobFunctions(name, { config, table, queues, metricsNamespace }, opts);
+  const idKey = new IdKey(name, opts);
+  const functions = new JobFunctions(name, { config, table, queues, metricsNamespace, idKey }, opts);
   const httpApi = new JobHttpApi(
     name,
     {
@@ -70,12 +74,13 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
       corsOrigins: config.corsAllowedOrigins,
       throttleRateLimit: config.apiThrottleRateLimit,
       throttleBurstLimit: config.apiThrottleBurstLimit,
+      auth: config.auth,
     },
     opts,
   );
   const site = new SiteHosting(`${name}-site`, { apiEndpoint: httpApi.url, siteDir: options.siteDir, domain: config.siteDomainOrNone }, opts);
   // "/": the API is on whatever origin the page was loaded from (the custom domain or the distribution's own).
-  const siteContent = new SiteContent(`${name}-site`, { bucket: site.bucket, siteDir: options.siteDir, apiUrl: "/" }, opts);
+  const siteContent = new SiteContent(`${name}-site`, { bucket: site.bucket, siteDir: options.siteDir, apiUrl: "/", auth: config.auth.mode }, opts);
   const operations = config.alertEmailOrNone
     ? new Operations(
         name,
@@ -108,6 +113,7 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
     provider,
     table,
     queues,
+    idKey,
     functions,
     site,
     httpApi,

@@ -9,8 +9,8 @@ import { resourceGraphDot } from "./diagramResources";
 
 /**
  * The architecture diagrams, drawn from the Pulumi program itself: it runs under mocks (with an
- * alert email, so the operations part is drawn, and an empty site folder, so the pictures do not
- * change with the site's files), then
+ * alert email, so the operations part is drawn; as a `jwt` stack, so the authorizer is; and an
+ * empty site folder, so the pictures do not change with the site's files), then
  * - `architecture`: the system flow, a dozen boxes found by the role their resources play
  *   (scripts/diagramFlow.ts), the picture to read the system from;
  * - `resources`: every declared resource and every input naming another (scripts/diagramResources.ts).
@@ -18,7 +18,8 @@ import { resourceGraphDot } from "./diagramResources";
 
 /** Where the diagrams live; the `.dot` files are committed and checked by a test. */
 export const DIAGRAM_DIR = path.join(__dirname, "..", "diagrams");
-export const DIAGRAM_CONFIG = { alertEmail: "ops@example.com" };
+/** An example issuer and audience: the picture shows a closed stack, the shape a production one has. */
+export const DIAGRAM_CONFIG = { alertEmail: "ops@example.com", authMode: "jwt", jwtIssuer: "https://issuer.example.com/", jwtAudiences: ["cloudqueue"] };
 
 /** Each diagram: its file name (without extension), its source from a run, its PNG resolution. */
 export const DIAGRAMS = [

@@ -1,3 +1,4 @@
+import { PREFLIGHT_ROUTE_KEY } from "../handlers/routes";
 import { ENV, JOB_TABLE } from "../handlers/settings";
 import type { DeclaredResource, ProgramRun } from "../test/infra/program";
 import { BudgetNotifications, CacheBehaviors, DashboardBody, Origins, parsed, RedrivePolicy, Resources, TYPE } from "./diagramIndex";
@@ -17,7 +18,9 @@ export const FLOW_NODE = {
   cdn: "cdn",
   bucket: "bucket",
   api: "api",
+  authorizer: "authorizer",
   apiFunction: "apiFunction",
+  idKey: "idKey",
   table: "table",
   queue: "queue",
   worker: "worker",
@@ -64,6 +67,7 @@ export function systemFlow(run: ProgramRun): SystemFlow {
   drawSiteAndApi(flow);
   const { queue, dlq } = drawProcessing(flow);
   drawState(flow, queue);
+  drawIdKey(flow);
   drawOperations(flow, queue, dlq);
   drawMetrics(flow);
   return { nodes: flow.nodes, edges: flow.edges };
@@ -108,6 +112,10 @@ function drawSiteAndApi(flow: FlowBuilder): void {
   const api = flow.node(FLOW_NODE.api, "API", resources.namedBy(TYPE.api, integration?.inputs.apiId));
   flow.node(FLOW_NODE.apiFunction, "API", resources.namedBy(TYPE.function, integration?.inputs.integrationUri));
   flow.edge(FLOW_NODE.api, FLOW_NODE.apiFunction, `invoke\n(payload ${integration?.inputs.payloadFormatVersion ?? "1.0"})`);
+
+  // A jwt stack's authorizer: API Gateway checks each token against the issuer's keys before the function runs.
+  const authorizer = flow.node(FLOW_NODE.authorizer, "API", api && resources.ofType(TYPE.authorizer).find((candidate) => candidate.inputs.apiId === api.id));
+  flow.edge(FLOW_NODE.api, FLOW_NODE.authorizer, authorizer?.inputs.authorizerType === "JWT" ? "verify\nBearer token" : "authorize");
 
   const apiOrigin = api && origins.find((origin) => apiHosts(api).includes(origin.domainName));
   const apiPaths = parsed(CacheBehaviors, cdn?.inputs.orderedCacheBehaviors, [])
@@ -156,6 +164,14 @@ function drawState(flow: FlowBuilder, queue: DeclaredResource | undefined): void
     if (table && own.some((grant) => tableOf(grant.resource) === table.state.arn)) flow.edge(id, FLOW_NODE.table, words.table);
     if (queue && own.some((grant) => grant.resource === queue.state.arn && grant.actions.includes("sqs:SendMessage"))) flow.edge(id, FLOW_NODE.queue, words.send);
   }
+}
+
+/** The KMS key a function is granted `kms:GenerateMac` on (the api's id secret), an arrow from that function. */
+function drawIdKey(flow: FlowBuilder): void {
+  const fn = flow.nodes.find((entry) => entry.id === FLOW_NODE.apiFunction)?.resource;
+  const grants = fn ? flow.resources.grantsOf(fn).filter((grant) => grant.actions.includes("kms:GenerateMac")) : [];
+  flow.node(FLOW_NODE.idKey, "State", flow.resources.ofType(TYPE.kmsKey).find((key) => grants.some((grant) => grant.resource === key.state.arn)));
+  flow.edge(FLOW_NODE.apiFunction, FLOW_NODE.idKey, "GenerateMac:\nid secret");
 }
 
 /**
@@ -216,6 +232,24 @@ function apiHosts(api: DeclaredResource): string[] {
   return typeof endpoint === "string" ? [endpoint, endpoint.replace(/^https:\/\//, "")] : [];
 }
 
+/** How many routes require a caller, and how: `\nJWT on 4 routes + $default`; empty when none does. */
+function authLine(routes: DeclaredResource[]): string {
+  const closed = routes.filter((route) => route.inputs.authorizationType !== undefined && route.inputs.authorizationType !== "NONE");
+  if (closed.length === 0) return "";
+  const types = [...new Set(closed.map((route) => String(route.inputs.authorizationType)))].join(", ");
+  const catchAll = closed.some((route) => route.inputs.routeKey === "$default") ? " + $default" : "";
+  const named = closed.filter((route) => route.inputs.routeKey !== "$default").length;
+  return `\n${types} on ${named} routes${catchAll}`;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 /** Path patterns, a prefix and everything under it (`/jobs`, `/jobs/*`) written once as `/jobs*`. */
 function shortPatterns(patterns: string[]): string[] {
   const under = (pattern: string) => pattern.endsWith("/*") && patterns.includes(pattern.slice(0, -2));
@@ -255,11 +289,18 @@ function describe(id: FlowNodeId, resource: DeclaredResource, resources: Resourc
     case FLOW_NODE.api: {
       const routes = resources.ofType(TYPE.route).filter((route) => route.inputs.apiId === resource.id);
       const catchAll = routes.some((route) => route.inputs.routeKey === "$default") ? " + $default" : "";
-      const named = routes.filter((route) => route.inputs.routeKey !== "$default");
+      const preflight = routes.some((route) => route.inputs.routeKey === PREFLIGHT_ROUTE_KEY) ? "\n+ OPTIONS preflight" : "";
+      const named = routes.filter((route) => route.inputs.routeKey !== "$default" && route.inputs.routeKey !== PREFLIGHT_ROUTE_KEY);
       const stage = resources.ofType(TYPE.stage).find((candidate) => candidate.inputs.apiId === resource.id);
       const rate = stage?.inputs.defaultRouteSettings?.throttlingRateLimit;
-      return `HTTP API\nAPI Gateway\n${named.length} routes${catchAll}${typeof rate === "number" ? `\n≤ ${rate} req/s` : ""}`;
+      return `HTTP API\nAPI Gateway\n${named.length} routes${catchAll}${preflight}${authLine(routes)}${typeof rate === "number" ? `\n≤ ${rate} req/s` : ""}`;
     }
+    case FLOW_NODE.authorizer: {
+      const issuer = inputs.jwtConfiguration?.issuer;
+      return `${inputs.authorizerType ?? ""} authorizer\nAPI Gateway${typeof issuer === "string" ? `\nissuer ${hostOf(issuer)}` : ""}`;
+    }
+    case FLOW_NODE.idKey:
+      return `id key\nKMS ${inputs.customerMasterKeySpec ?? "key"}`;
     case FLOW_NODE.apiFunction:
     case FLOW_NODE.worker:
     case FLOW_NODE.sweeper: {

@@ -10,7 +10,7 @@ import { quote } from "./diagramDot";
 const GROUPS: Array<{ label: string; services: string[] }> = [
   { label: "HTTP API", services: ["apigatewayv2"] },
   { label: "Functions", services: ["lambda", "iam", "cloudwatch/logGroup", "cloudwatch/eventRule", "cloudwatch/eventTarget"] },
-  { label: "State", services: ["dynamodb", "sqs"] },
+  { label: "State", services: ["dynamodb", "sqs", "kms"] },
   { label: "Site", services: ["s3", "cloudfront"] },
   { label: "Operations", services: ["sns", "cloudwatch/metricAlarm", "cloudwatch/dashboard", "budgets"] },
 ];

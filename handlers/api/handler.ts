@@ -2,16 +2,17 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
 import type { AuthSettings } from "../auth/authSettings";
-import { callerOf } from "../auth/caller";
+import { callerOf, holdsRouteScope } from "../auth/caller";
 import type { IdSecretSource } from "../auth/idSecret";
 import { toJobView } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
 import { isIdempotencyKey, validateSubmission } from "../domain/submission";
-import { IdempotencyKeyConflictError, IdSecretUnavailableError, JobNotFoundError, JobStateConflictError, StoreUnavailableError, UnauthenticatedError } from "../errors";
+import { IdempotencyKeyConflictError, IdSecretUnavailableError, InsufficientScopeError, JobNotFoundError, JobStateConflictError, StoreUnavailableError, UnauthenticatedError } from "../errors";
 import { describeError, type Logger } from "../log";
 import { statusClass, UNMATCHED_ROUTE } from "../metrics";
 import { PREFLIGHT_ROUTE_KEY, resolveRoute, routeKey, routes, type Operation } from "../routes";
+import { routeScopes } from "../auth/authMode";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobService } from "./jobService";
 
@@ -23,7 +24,7 @@ export interface ApiHandlerDeps {
   /** Largest accepted request body. @default 65536 */
   maxBodyBytes: number;
   /** How callers are identified (`authMode`) and, with `iam`, who is admin. */
-  auth: Pick<AuthSettings, "mode" | "adminPrincipals">;
+  auth: Pick<AuthSettings, "mode" | "adminPrincipals" | "requireScopes">;
   /** The secret of key-derived job ids. */
   idSecret: IdSecretSource;
   now?: () => number;
@@ -48,6 +49,7 @@ function operationsByRouteKey(): ReadonlyMap<string, Operation> {
 export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const jobTypesResponse = describeJobTypes(deps.jobTypes);
   const operationByRouteKey = operationsByRouteKey();
+  const routeByOperation = new Map(routes.map((route) => [route.operation as Operation, route]));
   const now = deps.now ?? Date.now;
 
   const operations: Record<Operation, (event: APIGatewayProxyEventV2, service: JobService) => Promise<HttpResponse>> = {
@@ -91,9 +93,12 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
    * rather than trusted.
    */
   function serviceFor(operation: Operation, event: APIGatewayProxyEventV2, logger: Logger, requestId: string | undefined): JobService {
+    const route = routeByOperation.get(operation)!;
     const caller = callerOf(event, deps.auth);
-    if (!caller && operation !== "listJobTypes") throw new UnauthenticatedError();
-    return new JobService({ ...deps, logger, requestId, caller: caller ?? { owner: "", admin: false } });
+    if (route.access === "public") return new JobService({ ...deps, logger, requestId, caller: caller ?? { owner: "", admin: false, scopes: [] } });
+    if (!caller) throw new UnauthenticatedError();
+    if (!holdsRouteScope(caller, route, deps.auth)) throw new InsufficientScopeError(routeScopes(route));
+    return new JobService({ ...deps, logger, requestId, caller });
   }
 
   return async (event, context) => {
@@ -167,6 +172,11 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   if (error instanceof UnauthenticatedError) {
     const response = problem(401, ProblemType.unauthenticated, "Unauthorized", "this request needs a verified identity (a bearer token, or a SigV4 signature)");
     response.headers["www-authenticate"] = "Bearer";
+    return response;
+  }
+  if (error instanceof InsufficientScopeError) {
+    const response = problem(403, ProblemType.forbidden, "Forbidden", `this request needs one of the scopes ${error.scopes.join(", ")}`);
+    response.headers["www-authenticate"] = `Bearer error="insufficient_scope", scope="${error.scopes.join(" ")}"`;
     return response;
   }
   if (error instanceof IdempotencyKeyConflictError) {

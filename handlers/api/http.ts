@@ -22,6 +22,7 @@ export const ProblemType = {
   payloadTooLarge: "urn:cloudqueue:problem:payload-too-large",
   notFound: "urn:cloudqueue:problem:not-found",
   unauthenticated: "urn:cloudqueue:problem:unauthenticated",
+  forbidden: "urn:cloudqueue:problem:forbidden",
   methodNotAllowed: "urn:cloudqueue:problem:method-not-allowed",
   conflict: "urn:cloudqueue:problem:state-conflict",
   idempotencyConflict: "urn:cloudqueue:problem:idempotency-key-conflict",

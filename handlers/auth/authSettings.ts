@@ -12,6 +12,8 @@ export interface AuthSettings {
   idKeyGeneration: number;
   /** `iam` mode: principals (normalized ARNs, see `callerOf`) that see every owner's jobs. @default [] */
   adminPrincipals: string[];
+  /** `jwt` mode: every job route requires its scope (`routeScopes`). @default true: closed unless told otherwise */
+  requireScopes: boolean;
 }
 
 // Thunk defaults: see settings.ts (Pulumi's closure serializer and primitive defaults).
@@ -20,6 +22,7 @@ const authEnvSchema = v.object({
   [ENV.idKeyArn]: v.optional(v.pipe(v.string(), v.regex(/^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key\/[\w-]+$/, "must be a KMS key ARN"))),
   [ENV.idKeyGeneration]: v.optional(v.pipe(v.string(), v.regex(/^\d{1,6}$/, "must be a whole number"), v.transform(Number), v.minValue(1)), () => "1"),
   [ENV.adminPrincipals]: v.optional(v.string(), () => ""),
+  [ENV.jwtRequireScopes]: v.optional(v.picklist(["true", "false"], "must be true or false"), () => "true" as const),
 });
 
 /** Reads and validates the api's auth settings; throws naming each bad variable. */
@@ -35,5 +38,6 @@ export function authSettingsFromEnv(env: Record<string, string | undefined>): Au
     idKeyArn: out[ENV.idKeyArn],
     idKeyGeneration: out[ENV.idKeyGeneration],
     adminPrincipals: out[ENV.adminPrincipals].split(",").map((arn) => arn.trim()).filter((arn) => arn !== ""),
+    requireScopes: out[ENV.jwtRequireScopes] === "true",
   };
 }

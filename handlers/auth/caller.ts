@@ -1,16 +1,19 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import * as v from "valibot";
 import type { AuthSettings } from "./authSettings";
-import { PUBLIC_OWNER, SCOPES } from "./authMode";
+import type { Route } from "../routes";
+import { PUBLIC_OWNER, routeScopes, SCOPES } from "./authMode";
 
 /** Who is asking: the owner its jobs are stored under, and whether it sees every owner's jobs. */
 export interface Caller {
   owner: string;
   admin: boolean;
+  /** The token's scopes (`jwt`); empty otherwise. */
+  scopes: string[];
 }
 
 /** The caller of a `none` stack: everyone is the one public owner, and no one is admin. */
-export const PUBLIC_CALLER: Caller = { owner: PUBLIC_OWNER, admin: false };
+export const PUBLIC_CALLER: Caller = { owner: PUBLIC_OWNER, admin: false, scopes: [] };
 
 // What API Gateway puts in `requestContext.authorizer` (payload format 2.0). Claims arrive as
 // strings (API Gateway flattens numbers and lists); `scopes` is the token's scopes when the route
@@ -47,13 +50,24 @@ export function callerOf(event: APIGatewayProxyEventV2, settings: Pick<AuthSetti
     const issuer = claimText(claims.iss);
     const subject = claimText(claims.sub) ?? claimText(claims.client_id);
     if (issuer === undefined || subject === undefined) return undefined;
-    const granted = new Set([...(scopes ?? []), ...scopeList(claims.scope), ...scopeList(claims.scp)]);
-    return { owner: `jwt:${issuer}#${subject}`, admin: granted.has(SCOPES.admin) };
+    const granted = [...new Set([...(scopes ?? []), ...scopeList(claims.scope), ...scopeList(claims.scp)])];
+    return { owner: `jwt:${issuer}#${subject}`, admin: granted.includes(SCOPES.admin), scopes: granted };
   }
   const context = v.safeParse(IamContext, authorizer);
   if (!context.success) return undefined;
   const principal = principalOf(context.output.iam.userArn);
-  return { owner: `iam:${principal}`, admin: settings.adminPrincipals.map(principalOf).includes(principal) };
+  return { owner: `iam:${principal}`, admin: settings.adminPrincipals.map(principalOf).includes(principal), scopes: [] };
+}
+
+/**
+ * Whether a `jwt` caller holds one of the route's scopes, when the stack requires them. API
+ * Gateway checks this on each route, but not on `$default`, which has no scopes of its own: a
+ * `HEAD /jobs/{jobId}`, which no route key matches, reaches the function there and is served as
+ * the GET. The handler checks every operation, so no path skips a route's scope.
+ */
+export function holdsRouteScope(caller: Caller, route: Pick<Route, "access">, settings: Pick<AuthSettings, "mode" | "requireScopes">): boolean {
+  if (settings.mode !== "jwt" || !settings.requireScopes || route.access === "public") return true;
+  return routeScopes(route).some((scope) => caller.scopes.includes(scope));
 }
 
 /** An IAM principal's ARN as CloudQueue compares it: an assumed-role session becomes its role. */

@@ -56,7 +56,7 @@ export interface TestStackOptions {
   /** What the api, the sweeper and every worker log to. @default silentLogger */
   logger?: Logger;
   /** How the api identifies callers. @default the public demo (`none`) */
-  auth?: Pick<AuthSettings, "mode" | "adminPrincipals">;
+  auth?: Pick<AuthSettings, "mode" | "adminPrincipals"> & Partial<Pick<AuthSettings, "requireScopes">>;
   /** The api's id secret. @default 32 random bytes */
   idSecret?: IdSecretSource;
 }
@@ -93,7 +93,7 @@ export class TestStack {
       jobTypes: this.jobTypes,
       logger: this.logger,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
-      auth: options.auth ?? { mode: "none", adminPrincipals: [] },
+      auth: { requireScopes: true, ...(options.auth ?? { mode: "none", adminPrincipals: [] }) },
       idSecret: options.idSecret ?? staticIdSecret(randomBytes(32)),
     });
     this.sweeper = createSweeperHandler({

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import { load } from "js-yaml";
 import { CONFIG_KEYS, INFRA_DEFAULTS, parseConfig, readConfig } from "../../infra/config";
 import { DEFAULTS } from "../../handlers/settings";
 
@@ -133,5 +134,93 @@ describe("infra/config", () => {
       const message = (error as Error).message;
       for (const key of keys) expect(message, key).to.include(`${key}:`);
     }
+  });
+
+  describe("auth", () => {
+    const ISSUER = "https://issuer.example.com/";
+    const ROLE = "arn:aws:iam::123456789012:role/cloudqueue-operator";
+
+    it("is the public demo by default: authMode none, scopes required once jwt is chosen, id key generation 1", () => {
+      const config = parseConfig({});
+
+      expect(config).to.include({ authMode: "none", jwtIssuer: "", jwtRequireScopes: true, idKeyGeneration: 1 });
+      expect(config.jwtAudiences).to.deep.equal([]);
+      expect(config.iamAdminArns).to.deep.equal([]);
+      expect(config.auth).to.deep.equal({ mode: "none" });
+    });
+
+    it("reads a jwt stack's issuer, audiences and scope switch into one auth setting", () => {
+      const values: Record<string, string> = { authMode: "jwt", jwtIssuer: ISSUER, jwtAudiences: '["api","cli"]', jwtRequireScopes: "false" };
+
+      const config = readConfig({ get: (key) => values[key] });
+
+      expect(config.auth).to.deep.equal({ mode: "jwt", issuer: ISSUER, audiences: ["api", "cli"], requireScopes: false });
+      expect(parseConfig({ authMode: "jwt", jwtIssuer: ISSUER, jwtAudiences: ["api"] }).auth).to.deep.equal({ mode: "jwt", issuer: ISSUER, audiences: ["api"], requireScopes: true });
+    });
+
+    it("refuses jwt without an issuer or without an audience, naming the missing key", () => {
+      expect(() => parseConfig({ authMode: "jwt", jwtAudiences: ["api"] })).to.throw(/authMode jwt needs jwtIssuer/);
+      expect(() => parseConfig({ authMode: "jwt", jwtIssuer: ISSUER })).to.throw(/authMode jwt needs jwtAudiences/);
+      expect(() => parseConfig({ authMode: "jwt", jwtIssuer: ISSUER, jwtAudiences: [] })).to.throw(/authMode jwt needs jwtAudiences/);
+      try {
+        parseConfig({ authMode: "jwt" });
+        expect.fail("should throw");
+      } catch (error) {
+        expect((error as Error).message).to.include("jwtIssuer").and.include("jwtAudiences");
+      }
+    });
+
+    it("takes an issuer only as an https URL without query or fragment, and audiences only as non-empty strings", () => {
+      for (const issuer of ["http://issuer.example.com/", "issuer.example.com", "https://issuer.example.com/?tenant=1", "https://issuer.example.com/#x", "ftp://issuer.example.com"]) {
+        expect(() => parseConfig({ authMode: "jwt", jwtIssuer: issuer, jwtAudiences: ["api"] }), issuer).to.throw(/jwtIssuer/);
+      }
+      const cognito = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123";
+      expect(parseConfig({ authMode: "jwt", jwtIssuer: cognito, jwtAudiences: ["api"] }).jwtIssuer).to.equal(cognito);
+      expect(() => parseConfig({ authMode: "jwt", jwtIssuer: ISSUER, jwtAudiences: [""] })).to.throw(/jwtAudiences\.0: an audience is a non-empty string/);
+      expect(() => parseConfig({ authMode: "jwt", jwtIssuer: ISSUER, jwtAudiences: "api" })).to.throw(/jwtAudiences/);
+    });
+
+    it("refuses a jwt key on a stack of another mode, naming each key set", () => {
+      expect(() => parseConfig({ jwtIssuer: ISSUER })).to.throw(/jwtIssuer is only read with authMode jwt \(authMode is none\)/);
+      expect(() => parseConfig({ authMode: "iam", jwtAudiences: ["api"], jwtRequireScopes: true })).to.throw(/jwtAudiences, jwtRequireScopes are only read with authMode jwt \(authMode is iam\)/);
+      // Set counts, whatever the value: a stale key is read as a mistake, not as its default.
+      expect(() => parseConfig({ jwtRequireScopes: false })).to.throw(/jwtRequireScopes is only read with authMode jwt/);
+    });
+
+    it("takes iamAdminArns only with authMode iam, and passes them on as the iam auth setting", () => {
+      expect(parseConfig({ authMode: "iam", iamAdminArns: [ROLE] }).auth).to.deep.equal({ mode: "iam", adminArns: [ROLE] });
+      expect(parseConfig({ authMode: "iam" }).auth).to.deep.equal({ mode: "iam", adminArns: [] });
+      expect(() => parseConfig({ iamAdminArns: [ROLE] })).to.throw(/iamAdminArns is only read with authMode iam \(authMode is none\)/);
+      expect(() => parseConfig({ authMode: "jwt", jwtIssuer: ISSUER, jwtAudiences: ["api"], iamAdminArns: [ROLE] })).to.throw(/iamAdminArns is only read with authMode iam \(authMode is jwt\)/);
+    });
+
+    it("takes an admin as a role ARN without a path or a user ARN, as the api compares callers, and nothing else", () => {
+      const good = [ROLE, "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/ops/team/alice", "arn:aws-us-gov:iam::123456789012:role/Admin+Ops=1.x@y-z"];
+      expect(parseConfig({ authMode: "iam", iamAdminArns: good }).iamAdminArns).to.deep.equal(good);
+      const bad = [
+        "arn:aws:iam::123456789012:role/service-role/cloudqueue-operator", // a path: the role's sessions never name it
+        "arn:aws:sts::123456789012:assumed-role/cloudqueue-operator/session", // a session, not the role
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:iam::123456789012:group/admins",
+        "arn:aws:iam::12345678901:role/short-account",
+        "arn:aws:iam::123456789012:role/a,b", // the api splits the list on commas
+        "arn:aws:iam::123456789012:role/*",
+        "cloudqueue-operator",
+      ];
+      for (const arn of bad) expect(() => parseConfig({ authMode: "iam", iamAdminArns: [arn] }), arn).to.throw(/iamAdminArns\.0: an IAM role ARN without a path/);
+    });
+
+    it("refuses an unknown authMode, and an idKeyGeneration that is not a whole number from 1", () => {
+      expect(() => parseConfig({ authMode: "cognito" })).to.throw(/authMode: must be one of none, jwt, iam/);
+      expect(parseConfig({ idKeyGeneration: 2 }).idKeyGeneration).to.equal(2);
+      expect(readConfig({ get: (key) => (key === "idKeyGeneration" ? "7" : undefined) }).idKeyGeneration).to.equal(7);
+      for (const bad of [0, -1, 1.5, "2", 1_000_000]) expect(() => parseConfig({ idKeyGeneration: bad }), String(bad)).to.throw(/idKeyGeneration/);
+    });
+
+    it("sets authMode none explicitly on the dev stack, which keeps the public demo", () => {
+      const dev = load(fs.readFileSync(path.join(__dirname, "../../Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+
+      expect(dev.config["cloudqueue:authMode"]).to.equal("none");
+    });
   });
 });

@@ -7,7 +7,7 @@ import { resourceGraphDot } from "../../scripts/diagramResources";
 import { ENV } from "../../handlers/settings";
 import type { DeclaredResource, ProgramRun } from "./program";
 
-const { client, cdn, bucket, api, apiFunction, table, queue, worker, dlq, schedule, sweeper, dashboard, alarm, alerts, inbox, budget } = FLOW_NODE;
+const { client, cdn, bucket, api, authorizer, apiFunction, idKey, table, queue, worker, dlq, schedule, sweeper, dashboard, alarm, alerts, inbox, budget } = FLOW_NODE;
 /** The boxes only a stack with `alertEmail` has (the dashboard is always declared). */
 const OPERATIONS: FlowNodeId[] = [alarm, alerts, inbox, budget];
 
@@ -18,6 +18,8 @@ const DESIGN_FLOW: Array<[FlowNodeId, FlowNodeId]> = [
   [cdn, bucket],
   [cdn, api],
   [api, apiFunction],
+  [api, authorizer],
+  [apiFunction, idKey],
   [apiFunction, table],
   [apiFunction, queue],
   [queue, worker],
@@ -39,16 +41,18 @@ const DESIGN_FLOW: Array<[FlowNodeId, FlowNodeId]> = [
 const pairs = (flow: SystemFlow) => flow.edges.map((edge): [FlowNodeId, FlowNodeId] => [edge.from, edge.to]);
 const ids = (flow: SystemFlow) => flow.nodes.map((node) => node.id);
 const labelOf = (flow: SystemFlow, from: FlowNodeId, to: FlowNodeId) => flow.edges.find((edge) => edge.from === from && edge.to === to)?.label;
+/** The label of a box of `run`'s system flow. */
+const boxLabel = (run: ProgramRun, id: FlowNodeId) => systemFlow(run).nodes.find((node) => node.id === id)?.label;
 
 /** `run` with its resources changed by `change` (the run itself is shared and left as it is). */
 function altered(run: ProgramRun, change: (resources: DeclaredResource[]) => DeclaredResource[]): ProgramRun {
   return { ...run, resources: change(run.resources.map((resource) => ({ ...resource, inputs: { ...resource.inputs } }))) };
 }
 
-/** A role policy without its DynamoDB statements. */
-function withoutDynamoGrants(policy: DeclaredResource): DeclaredResource {
+/** A role policy without its statements of one service (`dynamodb`, `kms`). */
+function withoutGrants(policy: DeclaredResource, service: string): DeclaredResource {
   const document = JSON.parse(policy.inputs.policy);
-  const Statement = document.Statement.filter((statement: { Action: string[] }) => !statement.Action.some((action) => action.startsWith("dynamodb:")));
+  const Statement = document.Statement.filter((statement: { Action: string[] }) => !statement.Action.some((action) => action.startsWith(`${service}:`)));
   return { ...policy, inputs: { ...policy.inputs, policy: JSON.stringify({ ...document, Statement }) } };
 }
 
@@ -84,7 +88,9 @@ describe("diagrams", function () {
         cdn: "Distribution:cloudqueue-site-cdn",
         bucket: "Bucket:cloudqueue-site-bucket",
         api: "Api:cloudqueue-api",
+        authorizer: "Authorizer:cloudqueue-jwt-authorizer",
         apiFunction: "Function:cloudqueue-api",
+        idKey: "Key:cloudqueue-id-key",
         queue: "Queue:cloudqueue-queue",
         worker: "Function:cloudqueue-worker",
         dlq: "Queue:cloudqueue-dlq",
@@ -99,13 +105,39 @@ describe("diagrams", function () {
       });
     });
 
-    it("leaves out the alarm, topic, email and budget without an alertEmail, and labels arrows from the config", async () => {
+    it("leaves out the alarm, topic, email and budget without an alertEmail, the authorizer on the public demo, and labels arrows from the config", async () => {
       const flow = systemFlow(await diagramRun({ maxReceiveCount: 7, batchSize: 5 }));
 
-      expect(ids(flow).filter((id) => OPERATIONS.includes(id))).to.deep.equal([]);
-      expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW.filter(([from, to]) => !OPERATIONS.includes(from) && !OPERATIONS.includes(to)));
+      const absent = [...OPERATIONS, authorizer];
+      expect(ids(flow).filter((id) => absent.includes(id))).to.deep.equal([]);
+      expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW.filter(([from, to]) => !absent.includes(from) && !absent.includes(to)));
+      expect(flow.nodes.find((node) => node.id === api)!.label).to.equal("HTTP API\nAPI Gateway\n5 routes + $default\n≤ 50 req/s");
       expect(labelOf(flow, queue, dlq)).to.equal("redrive after\n7 receives");
       expect(labelOf(flow, queue, worker)).to.equal("batches\nof 5");
+    });
+
+    it("labels the API with how its routes are closed: JWT with the authorizer and its issuer, AWS_IAM with no authorizer box", async () => {
+      const jwtApi = boxLabel(run, api);
+      const iam = systemFlow(await diagramRun({ authMode: "iam" }));
+
+      expect(jwtApi).to.equal("HTTP API\nAPI Gateway\n5 routes + $default\n+ OPTIONS preflight\nJWT on 4 routes + $default\n≤ 50 req/s");
+      expect(boxLabel(run, authorizer)).to.equal("JWT authorizer\nAPI Gateway\nissuer issuer.example.com");
+      expect(labelOf(systemFlow(run), api, authorizer)).to.equal("verify\nBearer token");
+      expect(ids(iam)).to.not.include(authorizer);
+      expect(iam.nodes.find((node) => node.id === api)!.label).to.equal("HTTP API\nAPI Gateway\n5 routes + $default\n+ OPTIONS preflight\nAWS_IAM on 4 routes + $default\n≤ 50 req/s");
+      expect(pairs(iam)).to.deep.include([apiFunction, idKey]);
+    });
+
+    it("draws the id key only as the key the api function is granted kms:GenerateMac on", () => {
+      const flow = systemFlow(
+        altered(run, (resources) =>
+          resources.map((resource) => (resource.type === "aws:iam/rolePolicy:RolePolicy" && resource.name === "cloudqueue-api-policy" ? withoutGrants(resource, "kms") : resource)),
+        ),
+      );
+
+      expect(ids(flow)).to.not.include(idKey);
+      expect(labelOf(systemFlow(run), apiFunction, idKey)).to.equal("GenerateMac:\nid secret");
+      expect(flow.nodes.find((node) => node.id === FLOW_NODE.apiFunction)).to.not.equal(undefined);
     });
 
     it("labels the queue alarms with their configured thresholds", async () => {
@@ -141,7 +173,7 @@ describe("diagrams", function () {
       const flow = systemFlow(
         altered(run, (resources) =>
           resources.map((resource) =>
-            resource.type === "aws:iam/rolePolicy:RolePolicy" && resource.name === "cloudqueue-worker-policy" ? withoutDynamoGrants(resource) : resource,
+            resource.type === "aws:iam/rolePolicy:RolePolicy" && resource.name === "cloudqueue-worker-policy" ? withoutGrants(resource, "dynamodb") : resource,
           ),
         ),
       );

@@ -206,11 +206,13 @@ describe("infra: the Pulumi program under mocks", function () {
     it("each hold exactly the actions they use, on exact ARNs, and no wildcard", () => {
       const table = named(defaults, "cloudqueue-jobs", "aws:dynamodb/table:Table").state.arn;
       const queue = named(defaults, "cloudqueue-queue").state.arn;
+      const idKey = named(defaults, "cloudqueue-id-key", "aws:kms/key:Key").state.arn;
       const logs = (fn: FunctionName) => `${named(defaults, `cloudqueue-${fn}-logs`).state.arn}:*`;
       const expected: Record<FunctionName, Array<[string[], string[]]>> = {
         api: [
           [["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [table]],
           [["sqs:SendMessage"], [queue]],
+          [["kms:GenerateMac"], [idKey]],
           [["logs:CreateLogStream", "logs:PutLogEvents"], [logs("api")]],
         ],
         worker: [
@@ -386,7 +388,7 @@ describe("infra: the Pulumi program under mocks", function () {
       }
       // The page reads config.json for its API: its own origin, whatever name it was loaded by.
       const config = ofType(defaults, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) => object.inputs.key === "config.json")!;
-      expect(JSON.parse(config.inputs.content)).to.deep.equal({ apiUrl: "/" });
+      expect(JSON.parse(config.inputs.content)).to.deep.equal({ apiUrl: "/", auth: "none" });
     });
 
     it("keeps no error answer in CloudFront's cache (its own 10 s default), naming no error page that would replace the API's", () => {
@@ -429,7 +431,7 @@ describe("infra: the Pulumi program under mocks", function () {
       // Unhashed module names: a cached old module must never meet a new index.html.
       expect(objects.map((object) => object.inputs.cacheControl)).to.satisfy((values: string[]) => values.every((value) => value === "no-cache"));
       // The folder's own config.json (for local use) is replaced: the API is on the page's origin.
-      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: "/" });
+      expect(JSON.parse(byKey["config.json"].content)).to.deep.equal({ apiUrl: "/", auth: "none" });
     });
   });
 

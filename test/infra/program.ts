@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { parseConfig } from "../../infra/config";
+import { parseConfig, type CloudQueueConfig } from "../../infra/config";
 import { createCloudQueue, type CloudQueue } from "../../infra/stack";
 
 /** One resource the program declared, as the mock engine saw it. */
@@ -69,6 +69,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       return { ...base, apiEndpoint: `https://${name}-id.execute-api.${REGION}.amazonaws.com`, executionArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:${name}-id` };
     case "aws:s3/bucket:Bucket":
       return { ...base, bucket: physical, arn: `arn:aws:s3:::${physical}`, bucketRegionalDomainName: `${physical}.s3.${REGION}.amazonaws.com` };
+    case "aws:kms/key:Key":
+      // The shape the api checks its CLOUDQUEUE_ID_KEY_ARN against (handlers/auth/authSettings.ts).
+      return { ...base, keyId: `${name}-id`, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}-id` };
     case "aws:cloudfront/distribution:Distribution":
       return { ...base, arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/${name}-id`, domainName: `${name}-id.cloudfront.net` };
     default:
@@ -76,8 +79,24 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
   }
 }
 
+/** The account and region the mocks answer with. */
+export const MOCK_ACCOUNT = { account: ACCOUNT, region: REGION } as const;
+
+/**
+ * One configuration per `authMode`, shared by the test files that compare the modes (so that
+ * `sharedRun` declares each once): the public demo, a `jwt` stack with route scopes, an `iam`
+ * stack with two admins.
+ */
+export const AUTH_CONFIGS = {
+  none: {},
+  jwt: { authMode: "jwt", jwtIssuer: "https://issuer.example.com/", jwtAudiences: ["cloudqueue-api", "cloudqueue-cli"] },
+  iam: { authMode: "iam", iamAdminArns: [`arn:aws:iam::${ACCOUNT}:role/cloudqueue-operator`, `arn:aws:iam::${ACCOUNT}:user/ops/alice`] },
+} as const satisfies Record<string, Record<string, unknown>>;
+
 /** A program run under mocks: the components it built and every resource it declared. */
 export interface ProgramRun {
+  /** The validated configuration the program ran with. */
+  config: CloudQueueConfig;
   stack: CloudQueue;
   resources: DeclaredResource[];
 }
@@ -92,6 +111,7 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
  * `siteDir`; resolves once every resource is declared and every export is known.
  */
 export async function runProgram(config: Record<string, unknown> = {}, siteDir = emptySiteDir()): Promise<ProgramRun> {
+  const parsed = parseConfig(config);
   const resources: DeclaredResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -119,7 +139,7 @@ export async function runProgram(config: Record<string, unknown> = {}, siteDir =
   });
   let stack: CloudQueue;
   try {
-    stack = createCloudQueue(parseConfig(config), { siteDir });
+    stack = createCloudQueue(parsed, { siteDir });
     await Promise.race([failed, Promise.all(Object.values(stack.outputs).map(promiseOf))]);
   } finally {
     process.off("unhandledRejection", onRejection!);
@@ -130,7 +150,7 @@ export async function runProgram(config: Record<string, unknown> = {}, siteDir =
     seen = resources.length;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { stack, resources };
+  return { config: parsed, stack, resources };
 }
 
 let emptyDir: string | undefined;

@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
 import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../../handlers/lambda";
 import { ENV, JOB_TABLE, settingsFromEnv } from "../../handlers/settings";
+import { DEFAULT_ROUTE_KEY, PREFLIGHT_ROUTE_KEY, routeKey, routes } from "../../handlers/routes";
 import { LOCAL_AWS, startEmulators, type Emulators } from "../../local/emulators";
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext, type ApiRequest } from "../helpers/events";
 import { unpackArtifact } from "./artifact";
-import { named, ofType, promiseOf, runProgram, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
+import { AUTH_CONFIGS, named, ofType, promiseOf, runProgram, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
 
 // One file on purpose (over the usual ~300 lines): the rules, the proof that they can fail, and
 // the program they judge read together as one security review.
@@ -128,20 +130,44 @@ function environmentSecretFindings(variables: Record<string, unknown>, knownSecr
   return findings;
 }
 
+/** A key in any input that says it holds a secret. */
+const SECRET_INPUT = /secret|passw|private[_-]?key|credential|key[_-]?material|plaintext/i;
+// A switch such as the provider's `skipCredentialsValidation` holds none (provider inputs arrive as text).
+const isSwitch = (value: unknown) => typeof value === "boolean" || value === "true" || value === "false";
+
+/** The paths of the inputs, at any depth, whose name says they hold a secret. */
+function secretInputs(value: unknown, path = "inputs"): string[] {
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, child]) => [...(SECRET_INPUT.test(key) && !isSwitch(child) ? [`${path}.${key}`] : []), ...secretInputs(child, `${path}.${key}`)]);
+}
+
 /**
  * The AWS calls a handler makes, recorded by middleware on the clients handed to its Lambda entry
  * factory, as `action resource` with the resource abstracted (`table`, `table/index/x`, `queue`,
- * `dlq`) so that they compare with the program's ARNs.
+ * `dlq`, `idKey`) so that they compare with the program's ARNs. There is no KMS emulator: the KMS
+ * client answers `GenerateMac` itself (a fixed 32-byte MAC) once the call is recorded.
  */
 class CallRecorder {
   readonly calls = new Set<string>();
-  constructor(private readonly emulators: Emulators) {}
+  constructor(
+    private readonly emulators: Emulators,
+    /** The id key's ARN, as the api's environment names it. */
+    private readonly idKeyArn: string | undefined,
+  ) {}
 
   clients(): Required<LambdaClients> {
     const endpoints = { dynamo: this.emulators.dynamoEndpoint, sqs: this.emulators.sqsEndpoint };
     const dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: endpoints.dynamo });
     const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: endpoints.sqs });
-    for (const [service, client] of [["dynamodb", dynamo], ["sqs", sqs]] as const) {
+    const kms = new KMSClient({ ...LOCAL_AWS, endpoint: "http://127.0.0.1:9" });
+    (kms.middlewareStack as any).add(
+      () => async (args: { input: { KeyId?: string; MacAlgorithm?: string } }) => ({
+        output: { $metadata: {}, KeyId: args.input.KeyId, MacAlgorithm: args.input.MacAlgorithm, Mac: new Uint8Array(32).fill(7) },
+        response: {},
+      }),
+      { step: "build", name: "securityFakeKms" },
+    );
+    for (const [service, client] of [["dynamodb", dynamo], ["sqs", sqs], ["kms", kms]] as const) {
       (client.middlewareStack as any).add(
         (next: any, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
           this.calls.add(`${service}:${(context.commandName ?? "?").replace(/Command$/, "")} ${this.resourceOf(args.input)}`);
@@ -150,10 +176,11 @@ class CallRecorder {
         { step: "initialize", name: "securityCallRecorder", priority: "high" },
       );
     }
-    return { dynamo, sqs };
+    return { dynamo, sqs, kms };
   }
 
   private resourceOf(input: Record<string, unknown>): string {
+    if (input.KeyId !== undefined) return input.KeyId === this.idKeyArn ? "idKey" : `unknown(${JSON.stringify(input.KeyId)})`;
     if (input.TableName === this.emulators.tableName) return input.IndexName ? `table/index/${String(input.IndexName)}` : "table";
     if (input.QueueUrl === this.emulators.queueUrl) return "queue";
     if (input.QueueUrl === this.emulators.dlqUrl) return "dlq";
@@ -187,7 +214,9 @@ const REVIEWED_TYPES: Record<string, string> = {
   "aws:apigatewayv2/api:Api": "CORS not *",
   "aws:apigatewayv2/stage:Stage": "throttled",
   "aws:apigatewayv2/integration:Integration": "reaches the api function through its permissions",
-  "aws:apigatewayv2/route:Route": "no authorizer by design (public API, throttled); $default reaches only the api function",
+  "aws:apigatewayv2/route:Route": "none mode: no authorizer by design (public demo, throttled); jwt and iam: every route but GET /job-types and the CORS preflight authorized, $default too; $default reaches only the api function",
+  "aws:apigatewayv2/authorizer:Authorizer": "JWT from the Authorization header, an https issuer, named audiences; on every non-public route and $default",
+  "aws:kms/key:Key": "HMAC only (GENERATE_VERIFY_MAC), no imported material, default key policy (IAM decides: only the api is granted, GenerateMac only), 30-day deletion window",
   "aws:s3/bucket:Bucket": "no ACL, no website",
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "all four blocks",
   "aws:s3/bucketPolicy:BucketPolicy": "CloudFront through OAC only, TLS only",
@@ -203,22 +232,26 @@ const REVIEWED_TYPES: Record<string, string> = {
   "aws:budgets/budget:Budget": "no access of its own",
 };
 
-/** A configuration that declares everything (the operations' topic, alarm and budget included). */
-const EVERYTHING = { alertEmail: "security@example.com", corsAllowedOrigins: ["https://admin.example.com"] };
+/** A configuration that declares everything (the operations' topic, alarm and budget, the JWT authorizer included). */
+const EVERYTHING = { ...AUTH_CONFIGS.jwt, alertEmail: "security@example.com", corsAllowedOrigins: ["https://admin.example.com"] };
 
 describe("infra security: a review of every resource the program declares", function () {
   this.timeout(90_000);
   let defaults: ProgramRun;
   let everything: ProgramRun;
+  let iam: ProgramRun;
   /** Values planted in the environment while `everything` was declared: none may reach a resource. */
   const canaries = { AWS_SECRET_ACCESS_KEY: `canary${randomUUID().replace(/-/g, "")}`, CLOUDQUEUE_TEST_API_TOKEN: `canary-${randomUUID()}` };
+  /** The public demo, a `jwt` stack with everything else on, an `iam` stack. */
   const runs = () => [
     ["defaults", defaults],
     ["everything", everything],
+    ["iam", iam],
   ] as const;
 
   before(async () => {
     defaults = await sharedRun({}, siteFixture());
+    iam = await sharedRun(AUTH_CONFIGS.iam, siteFixture());
     const saved = Object.fromEntries(Object.keys(canaries).map((key) => [key, process.env[key]]));
     Object.assign(process.env, canaries);
     try {
@@ -311,7 +344,8 @@ describe("infra security: a review of every resource the program declares", func
     });
 
     it("recorded what each handler really does (the expectation above is not empty)", () => {
-      expect([...called.api!].sort()).to.deep.equal(["dynamodb:GetItem table", "dynamodb:PutItem table", "dynamodb:UpdateItem table", "sqs:SendMessage queue"]);
+      // GenerateMac: the id secret, derived once (the container's first Idempotency-Key).
+      expect([...called.api!].sort()).to.deep.equal(["dynamodb:GetItem table", "dynamodb:PutItem table", "dynamodb:UpdateItem table", "kms:GenerateMac idKey", "sqs:SendMessage queue"]);
       expect([...called.worker!].sort()).to.deep.equal(["dynamodb:GetItem table", "dynamodb:UpdateItem table", "sqs:ChangeMessageVisibility queue"]);
       expect([...called.sweeper!].sort()).to.deep.equal(["dynamodb:GetItem table", `dynamodb:Query table/index/${JOB_TABLE.sweepIndex.name}`, "dynamodb:UpdateItem table", "sqs:SendMessage queue"]);
     });
@@ -513,6 +547,74 @@ describe("infra security: a review of every resource the program declares", func
     }
   });
 
+  it("closes every route but GET /job-types and the CORS preflight on a jwt or iam stack, $default included, and opens all on the public demo", () => {
+    for (const [label, run] of runs()) {
+      const mode = run.config.auth.mode;
+      const authorizers = ofType(run, "aws:apigatewayv2/authorizer:Authorizer");
+      const declared = ofType(run, "aws:apigatewayv2/route:Route");
+      const open = declared.filter((route) => (route.inputs.authorizationType ?? "NONE") === "NONE").map((route) => route.inputs.routeKey).sort();
+      if (mode === "none") {
+        expect(authorizers, label).to.deep.equal([]);
+        expect(open, label).to.deep.equal([...routes.map(routeKey), DEFAULT_ROUTE_KEY].sort());
+        continue;
+      }
+      expect(open, `${label}: the unauthorized routes`).to.deep.equal(["GET /job-types", PREFLIGHT_ROUTE_KEY].sort());
+      // The preflight route takes OPTIONS only; a route of another method would bypass the authorizer.
+      expect(declared.find((route) => route.inputs.routeKey === PREFLIGHT_ROUTE_KEY)!.inputs.routeKey, label).to.match(/^OPTIONS /);
+      const api = named(run, "cloudqueue-api", "aws:apigatewayv2/api:Api");
+      for (const route of declared.filter((candidate) => !open.includes(candidate.inputs.routeKey))) {
+        const where = `${label} ${route.inputs.routeKey}`;
+        if (mode === "iam") {
+          expect(route.inputs, where).to.include({ authorizationType: "AWS_IAM" });
+          expect(route.inputs.authorizerId, where).to.equal(undefined);
+        } else {
+          expect(authorizers, label).to.have.length(1);
+          expect(route.inputs, where).to.include({ authorizationType: "JWT", authorizerId: authorizers[0]!.id });
+        }
+      }
+      for (const authorizer of authorizers) {
+        expect(authorizer.inputs, label).to.deep.include({ apiId: api.id, authorizerType: "JWT", identitySources: ["$request.header.Authorization"] });
+        expect(authorizer.inputs.jwtConfiguration.issuer, label).to.match(/^https:\/\//);
+        expect(authorizer.inputs.jwtConfiguration.audiences, label).to.be.an("array").that.is.not.empty;
+      }
+    }
+  });
+
+  it("keeps the id secret out of everything declared: an HMAC key whose material never leaves KMS, named only by the api's CLOUDQUEUE_ID_KEY_ARN, used only by the api", async () => {
+    for (const [label, run] of runs()) {
+      for (const resource of run.resources) {
+        const { code: _code, ...inputs } = resource.inputs;
+        expect(secretInputs(inputs), `${label} ${resource.type} ${resource.name}`).to.deep.equal([]);
+      }
+      // An HMAC key made by KMS: no imported material (aws.kms.ExternalKey is no reviewed type).
+      const keys = ofType(run, "aws:kms/key:Key");
+      expect(keys, label).to.have.length(1);
+      const key = keys[0]!;
+      expect(key.inputs, label).to.include({ customerMasterKeySpec: "HMAC_256", keyUsage: "GENERATE_VERIFY_MAC", deletionWindowInDays: 30 });
+      // The default key policy: the account's IAM policies decide, and only the api's grants it.
+      expect(key.inputs.policy, `${label}: key policy`).to.equal(undefined);
+      expect(key.inputs.bypassPolicyLockoutSafetyCheck ?? false, label).to.equal(false);
+      const naming = (value: unknown) => typeof value === "string" && (value.includes(key.state.arn) || value.includes(key.state.keyId) || value.includes(key.id));
+      for (const fn of ofType(run, "aws:lambda/function:Function")) {
+        const variables: Record<string, string> = fn.inputs.environment?.variables ?? {};
+        const named = Object.entries(variables).filter(([, value]) => naming(value));
+        expect(named, `${label} ${fn.name}: the variables naming the key`).to.deep.equal(fn.name === "cloudqueue-api" ? [[ENV.idKeyArn, key.state.arn]] : []);
+      }
+      // Only the api's role may use the key, and only to make a MAC.
+      const kmsGrants = ofType(run, "aws:iam/rolePolicy:RolePolicy").flatMap((policy) =>
+        (JSON.parse(policy.inputs.policy).Statement as Statement[])
+          .filter((statement) => strings(statement.Action).some((action) => action.startsWith("kms:")))
+          .map((statement) => ({ policy: policy.name, actions: strings(statement.Action), resources: strings(statement.Resource) })),
+      );
+      expect(kmsGrants, label).to.deep.equal([{ policy: "cloudqueue-api-policy", actions: ["kms:GenerateMac"], resources: [key.state.arn] }]);
+      const outputs = await Promise.all(Object.entries(run.stack.outputs).map(async ([name, output]) => [name, String(await promiseOf(output))] as const));
+      for (const [name, value] of outputs) {
+        expect(secretFindings(value, Object.values(canaries)), `${label} output ${name}`).to.deep.equal([]);
+        expect(naming(value), `${label}: output ${name} names the id key`).to.equal(false);
+      }
+    }
+  });
+
   describe("the rules themselves can fail", () => {
     it("wildcards: flags sqs:*, Resource *, NotAction and a * principal in an Allow, but not a Deny", () => {
       const bad: Statement[] = [
@@ -556,6 +658,11 @@ describe("infra security: a review of every resource the program declares", func
         "KEY: shaped like a secret access key",
       ]);
     });
+
+    it("secret inputs: finds a secret string, a password and imported key material at any depth, not a switch", () => {
+      const inputs = { secretString: "x", nested: { list: [{ masterPassword: "y" }] }, keyMaterialBase64: "z", skipCredentialsValidation: "true", enabled: true };
+      expect(secretInputs(inputs)).to.deep.equal(["inputs.secretString", "inputs.nested.list.0.masterPassword", "inputs.keyMaterialBase64"]);
+    });
   });
 });
 
@@ -580,8 +687,14 @@ async function grantsOf(run: ProgramRun, fn: DeclaredResource): Promise<Set<stri
   return grants;
 }
 
-/** `table`, `table/index/<name>`, `queue`, `dlq` for the program's own ARNs (awaited from its outputs); the ARN itself otherwise. */
+/** The id key's ARN as the program declared it. */
+function idKeyArnOf(run: ProgramRun): string {
+  return named(run, "cloudqueue-id-key", "aws:kms/key:Key").state.arn;
+}
+
+/** `table`, `table/index/<name>`, `queue`, `dlq`, `idKey` for the program's own ARNs (awaited from its outputs); the ARN itself otherwise. */
 async function abstractArn(run: ProgramRun, arn: string): Promise<string> {
+  if (arn === (await promiseOf(run.stack.idKey.arn))) return "idKey";
   const tableArn = await promiseOf(run.stack.table.arn);
   if (arn === tableArn) return "table";
   if (arn.startsWith(`${tableArn}/index/`) && !arn.includes("*")) return `table/index/${arn.slice(tableArn.length + "/index/".length)}`;
@@ -606,7 +719,7 @@ async function call(api: ReturnType<typeof createApiLambda>, request: ApiRequest
 
 /** Every route of the api handler, replays and refusals included. */
 async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<string>> {
-  const recorder = new CallRecorder(emulators);
+  const recorder = new CallRecorder(emulators, idKeyArnOf(run));
   const api = createApiLambda(environmentFor(run, "api", emulators), recorder.clients(), HANDLER_LOGS);
   const body = { type: "text.transform", payload: { text: "who may call what" } };
   const headers = { "Idempotency-Key": `security-${randomUUID()}` };
@@ -633,7 +746,7 @@ async function recordWorker(run: ProgramRun, emulators: Emulators): Promise<Set<
   expect([ok.status, flaky.status]).to.deep.equal([202, 202]);
   await emulators.sqs.send(new SendMessageCommand({ QueueUrl: emulators.queueUrl, MessageBody: "not a job message" }));
 
-  const recorder = new CallRecorder(emulators);
+  const recorder = new CallRecorder(emulators, idKeyArnOf(run));
   const worker = createWorkerLambda(environmentFor(run, "worker", emulators), recorder.clients(), HANDLER_LOGS);
   const events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
   const first = await receiveAll(events, 3);
@@ -665,7 +778,7 @@ async function recordSweeper(run: ProgramRun, emulators: Emulators): Promise<Set
   for (let attempt = 0; attempt < 3; attempt++) expect((await crash(jobIds[2]!, attempt)).claimed).to.equal(true);
   await new Promise((resolve) => setTimeout(resolve, 1_500));
 
-  const recorder = new CallRecorder(emulators);
+  const recorder = new CallRecorder(emulators, idKeyArnOf(run));
   const sweeper = createSweeperLambda(environmentFor(run, "sweeper", emulators, overrides), recorder.clients(), HANDLER_LOGS);
   const report = await sweeper({});
   expect(report.requeued, JSON.stringify(report)).to.be.at.least(2);

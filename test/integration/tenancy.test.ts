@@ -103,6 +103,19 @@ describe("tenancy: each caller sees only its own jobs", function () {
     expect(await stack.itemCount()).to.equal(items + 2);
   });
 
+  it("checks the route's scope itself, so HEAD through $default (which API Gateway checks for no scope) needs cloudqueue/read", async () => {
+    const jobId = await submitAs(alice);
+    const submitOnly = jwtCaller("alice", ["cloudqueue/submit"]);
+    const head = await as(submitOnly, { method: "HEAD", path: `/jobs/${jobId}` });
+    expect(head.statusCode).to.equal(403);
+    expect(head.json.type).to.equal("urn:cloudqueue:problem:forbidden");
+    expect((await as(submitOnly, { method: "GET", path: `/jobs/${jobId}` })).statusCode).to.equal(403);
+    expect((await as(jwtCaller("alice", ["cloudqueue/read"]), { method: "HEAD", path: `/jobs/${jobId}` })).statusCode).to.equal(200);
+    const readOnly = jwtCaller("alice", ["cloudqueue/read"]);
+    expect((await as(readOnly, { method: "DELETE", path: `/jobs/${jobId}` })).statusCode, "a reader cannot cancel").to.equal(403);
+    expect((await stack.job(jobId)).status).to.equal("QUEUED");
+  });
+
   it("refuses a job route whose request carries no verified identity (a route left without its authorizer): 401, nothing stored", async () => {
     const items = await stack.itemCount();
     const response = await stack.request({ method: "POST", path: "/jobs", body: JOB });

@@ -79,7 +79,7 @@ export class Cluster {
       jobTypes,
       logger: silentLogger,
       maxBodyBytes: DEFAULTS.maxBodyBytes,
-      auth: { mode: "none", adminPrincipals: [] },
+      auth: { mode: "none", adminPrincipals: [], requireScopes: false },
       idSecret: staticIdSecret(randomBytes(32)),
     });
     const workerStore = options.workerStore ? options.workerStore(store()) : store();

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { callerOf, principalOf, PUBLIC_CALLER } from "../../../handlers/auth/caller";
+import { callerOf, holdsRouteScope, principalOf, PUBLIC_CALLER } from "../../../handlers/auth/caller";
 import { apiEvent, iamCaller, jwtCaller, TEST_ISSUER } from "../../helpers/events";
 
 const event = (authorizer?: Record<string, unknown>) => apiEvent({ method: "GET", path: "/jobs/00000000-0000-4000-8000-000000000000", authorizer });
@@ -13,8 +13,8 @@ describe("callerOf: who is asking, from what API Gateway verified", () => {
   });
 
   it("is issuer and subject on a jwt stack; the admin scope makes an admin, from the scopes or from the scope claim", () => {
-    expect(callerOf(event(jwtCaller("alice")), jwt)).to.deep.equal({ owner: `jwt:${TEST_ISSUER}#alice`, admin: false });
-    expect(callerOf(event(jwtCaller("root", ["cloudqueue/admin"])), jwt)).to.deep.equal({ owner: `jwt:${TEST_ISSUER}#root`, admin: true });
+    expect(callerOf(event(jwtCaller("alice")), jwt)).to.deep.equal({ owner: `jwt:${TEST_ISSUER}#alice`, admin: false, scopes: ["cloudqueue/submit", "cloudqueue/read"] });
+    expect(callerOf(event(jwtCaller("root", ["cloudqueue/admin"])), jwt)).to.deep.include({ owner: `jwt:${TEST_ISSUER}#root`, admin: true });
     const claimOnly = { jwt: { claims: { iss: TEST_ISSUER, sub: "ops", scope: "cloudqueue/read cloudqueue/admin" }, scopes: null } };
     expect(callerOf(event(claimOnly), jwt)?.admin).to.equal(true);
     const flattenedScp = { jwt: { claims: { iss: TEST_ISSUER, sub: "ops", scp: "[cloudqueue/admin cloudqueue/read]" }, scopes: null } };
@@ -35,7 +35,7 @@ describe("callerOf: who is asking, from what API Gateway verified", () => {
   });
 
   it("is the principal on an iam stack, a role's sessions being one owner; listed principals are admins", () => {
-    expect(callerOf(event(iamCaller("arn:aws:iam::123456789012:user/alice")), iam)).to.deep.equal({ owner: "iam:arn:aws:iam::123456789012:user/alice", admin: false });
+    expect(callerOf(event(iamCaller("arn:aws:iam::123456789012:user/alice")), iam)).to.deep.equal({ owner: "iam:arn:aws:iam::123456789012:user/alice", admin: false, scopes: [] });
     const session = (name: string) => callerOf(event(iamCaller(`arn:aws:sts::123456789012:assumed-role/Importer/${name}`)), iam);
     expect(session("a")?.owner).to.equal("iam:arn:aws:iam::123456789012:role/Importer");
     expect(session("b")?.owner).to.equal(session("a")?.owner);
@@ -45,5 +45,25 @@ describe("callerOf: who is asking, from what API Gateway verified", () => {
   it("reduces only assumed-role sessions", () => {
     expect(principalOf("arn:aws:iam::123456789012:user/alice")).to.equal("arn:aws:iam::123456789012:user/alice");
     expect(principalOf("arn:aws-cn:sts::123456789012:assumed-role/R/s")).to.equal("arn:aws-cn:iam::123456789012:role/R");
+  });
+});
+
+describe("holdsRouteScope: the api's own check of a route's scopes", () => {
+  const reader = { owner: "jwt:i#r", admin: false, scopes: ["cloudqueue/read"] };
+  const submitter = { owner: "jwt:i#s", admin: false, scopes: ["cloudqueue/submit"] };
+  const admin = { owner: "jwt:i#a", admin: true, scopes: ["cloudqueue/admin"] };
+  const required = { mode: "jwt" as const, requireScopes: true };
+
+  it("admits a token with the route's scope or the admin scope, and no other", () => {
+    expect(holdsRouteScope(reader, { access: "read" }, required)).to.equal(true);
+    expect(holdsRouteScope(submitter, { access: "read" }, required)).to.equal(false);
+    expect(holdsRouteScope(reader, { access: "submit" }, required)).to.equal(false);
+    expect(holdsRouteScope(admin, { access: "submit" }, required)).to.equal(true);
+  });
+
+  it("checks nothing on a public route, with scopes off, or outside jwt", () => {
+    expect(holdsRouteScope(submitter, { access: "public" }, required)).to.equal(true);
+    expect(holdsRouteScope(submitter, { access: "read" }, { mode: "jwt", requireScopes: false })).to.equal(true);
+    expect(holdsRouteScope({ ...PUBLIC_CALLER }, { access: "submit" }, { mode: "none", requireScopes: true })).to.equal(true);
   });
 });
