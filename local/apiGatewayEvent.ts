@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
+import type { APIGatewayEventRequestContextV2, APIGatewayProxyEventV2WithRequestContext, APIGatewayProxyResultV2 } from "aws-lambda";
 import { problem } from "../handlers/api/http";
 import type { RouteMatch } from "../handlers/routes";
 
@@ -26,12 +26,10 @@ export interface FrontResponse {
 }
 
 /**
- * The payload format 2.0 event API Gateway's HTTP API builds for a request matched to a route:
- * lower-case headers (repeated ones joined with commas), cookies apart, query parameters, path
- * parameters, and the body as text, or base64 when it is not UTF-8 text.
+ * A request's headers as API Gateway passes them: lower-case names, a repeated header's values
+ * joined with commas; `cookie` apart (payload 2.0 lists cookies on their own).
  */
-export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, match: Pick<RouteMatch, "routeKey" | "pathParameters">, host: string): APIGatewayProxyEventV2 {
-  const url = requestUrl(request) ?? new URL("http://local/");
+export function requestHeaders(request: IncomingMessage): { headers: Record<string, string>; cookies: string[] | undefined } {
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   for (let index = 0; index < request.rawHeaders.length; index += 2) {
@@ -43,6 +41,30 @@ export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, match:
     }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
+  return { headers, cookies };
+}
+
+/**
+ * The payload 2.0 request context with what an authorizer passed on, as API Gateway sets it
+ * (`{ jwt: { claims, scopes } }`, `{ iam: { … } }`); absent on a route without an authorizer.
+ */
+export type LocalRequestContext = APIGatewayEventRequestContextV2 & { authorizer?: Record<string, unknown> };
+
+/**
+ * The payload format 2.0 event API Gateway's HTTP API builds for a request matched to a route:
+ * lower-case headers (repeated ones joined with commas), cookies apart, query parameters, path
+ * parameters, the body as text, or base64 when it is not UTF-8 text, and `authorizer`, when
+ * given, as `requestContext.authorizer`.
+ */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  match: Pick<RouteMatch, "routeKey" | "pathParameters">,
+  host: string,
+  authorizer?: Record<string, unknown>,
+): APIGatewayProxyEventV2WithRequestContext<LocalRequestContext> {
+  const url = requestUrl(request) ?? new URL("http://local/");
+  const { headers, cookies } = requestHeaders(request);
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   const text = isTextBody(headers["content-type"]) ? decodeUtf8(body) : undefined;
@@ -60,6 +82,7 @@ export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, match:
     requestContext: {
       accountId: "000000000000",
       apiId: "local",
+      ...(authorizer && { authorizer }),
       domainName: host,
       domainPrefix: host.split(".")[0] ?? host,
       http: {
@@ -97,13 +120,13 @@ export function fromLambdaResult(result: APIGatewayProxyResultV2): FrontResponse
   return { statusCode: 200, headers: { "content-type": "application/json" }, body: Buffer.from(body, "utf8") };
 }
 
-/** What API Gateway answers when the function throws or times out: a bare 500. */
 /** A problem+json answer of the front itself (not the function's), as bytes. */
 export function problemResponse(status: number, type: string, title: string, detail: string): FrontResponse {
   const response = problem(status, type, title, detail);
   return { statusCode: status, headers: response.headers, body: Buffer.from(response.body) };
 }
 
+/** What API Gateway answers when the function throws or times out: a bare 500. */
 export function integrationFailure(): FrontResponse {
   return { statusCode: 500, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ message: "Internal Server Error" })) };
 }

@@ -2,14 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ApiHandler } from "../handlers/api/handler";
 import { ProblemType } from "../handlers/api/http";
 import { describeError, type Logger } from "../handlers/log";
-import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute } from "../handlers/routes";
+import type { JSONWebKeySet } from "jose";
+import type { AuthMode } from "../handlers/auth/authMode";
+import { DEFAULT_ROUTE_KEY, isApiPath, matchRoute, PREFLIGHT_ROUTE_KEY, type RouteMatch } from "../handlers/routes";
 import { DEFAULTS } from "../handlers/settings";
-import { fromLambdaResult, integrationFailure, problemResponse, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
+import { fromLambdaResult, integrationFailure, problemResponse, requestHeaders, requestUrl, toApiGatewayEvent, type FrontResponse } from "./apiGatewayEvent";
 import { CorsPolicy } from "./cors";
 import { LOCAL_AWS } from "./emulators";
 import { lambdaContext } from "./lambdaContext";
+import type { AuthorizationRequest, AuthorizationRoute, LocalAuthorizer } from "./localAuthorizer";
 import type { LocalMetrics } from "./localMetrics";
 import { METRICS_PATH, metricsResponse } from "./metricsEndpoint";
+import { openIdConfiguration, WELL_KNOWN } from "./oidcIssuer";
 import { notFoundPage, readSiteFile, securityHeaders, SITE_DIR } from "./staticSite";
 
 /** The api function's name and timeout in the context of each local invocation (its records name the invocation's request id). */
@@ -30,11 +34,25 @@ export interface HttpFrontOptions {
   siteDir?: string;
 }
 
+/** How a closed stack's front admits callers; a public stack (`authMode` `none`) has none of it. */
+export interface FrontAuth {
+  /** The stack's `authMode`, which `config.json` tells the page (it asks for a token in `jwt` mode). */
+  mode: Exclude<AuthMode, "none">;
+  /**
+   * Checks every request API Gateway would send through the stack's authorizer (see
+   * {@link LocalAuthorizer}); the event of an admitted one carries what it returned as
+   * `requestContext.authorizer`.
+   */
+  authorizer: LocalAuthorizer;
+  /** The local OIDC issuer (`jwt` mode), whose discovery documents the front serves under `/.well-known/`. */
+  issuer?: { issuer: string; jwks: JSONWebKeySet };
+}
+
 /** The local stand-in for API Gateway and CloudFront: one server, one origin. */
 export interface HttpFront {
   server: Server;
-  /** Starts answering with `api` (and `metrics` at `/metrics`): the stack is ready. */
-  ready(api: ApiHandler, metrics?: LocalMetrics): void;
+  /** Starts answering with `api` (and `metrics` at `/metrics`, and behind `auth` when given): the stack is ready. */
+  ready(api: ApiHandler, metrics?: LocalMetrics, auth?: FrontAuth): void;
   /** Waits for the API requests being answered, then closes every connection. */
   close(): Promise<void>;
 }
@@ -54,11 +72,19 @@ export function startingResponse(): FrontResponse {
  * `$default` route (its problem 404 or 405); `/metrics` is the local stack's metrics registry
  * (see metricsEndpoint.ts), which the deployed site does not have; any other `GET` gets the
  * site's 404 page.
+ *
+ * On a closed stack ({@link FrontAuth}), the requests API Gateway would send through the
+ * authorizer are checked before the api sees them: each route whose `access` is not `public`,
+ * and `$default`. A refusal is API Gateway's own 401 or 403, with the CORS headers of any API
+ * answer. Preflights, public routes, site files, `config.json`, `/metrics` and `/.well-known/`
+ * are never checked; any other `OPTIONS` goes to the api through the preflight route, which has
+ * no authorizer.
  */
 export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const siteDir = options.siteDir ?? SITE_DIR;
   let api = options.api;
   let metrics: LocalMetrics | undefined;
+  let auth: FrontAuth | undefined;
   let inFlight = 0;
   let drained: (() => void) | undefined;
   let closing = false;
@@ -84,16 +110,26 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       request.resume();
       return metricsResponse(method, request.headers.accept, metrics);
     }
-    const match = matchRoute(method, url.pathname);
     const isPage = method === "GET" || method === "HEAD";
+    if (auth?.issuer && url.pathname.startsWith("/.well-known/")) {
+      request.resume();
+      return (isPage && wellKnownResponse(url.pathname, auth.issuer, `http://${host}`)) || (await notFoundPage(siteDir));
+    }
+    const match = matchRoute(method, url.pathname);
     if (match || isApiPath(url.pathname) || !isPage) {
       const body = await readBody(request);
       if (!body) return problemResponse(413, ProblemType.payloadTooLarge, "Content Too Large", "the request body is too large");
-      const route = match ?? { routeKey: DEFAULT_ROUTE_KEY, pathParameters: {} };
+      const { route, checked } = apiRoute(method, url.pathname, match, auth !== undefined);
+      let authorizerContext: Record<string, unknown> | undefined;
+      if (auth && checked) {
+        const decision = await auth.authorizer.authorize(authorizationRequest(request, method, body, host), checked);
+        if (!decision.ok) return { ...decision.response, headers: cors.apply(decision.response.headers, request.headers.origin) };
+        authorizerContext = decision.authorizer;
+      }
       let result: FrontResponse;
       try {
         const context = lambdaContext(API_FUNCTION.name, API_FUNCTION.timeoutSeconds, LOCAL_AWS.region);
-        result = fromLambdaResult(await api(toApiGatewayEvent(request, body, route, host), context));
+        result = fromLambdaResult(await api(toApiGatewayEvent(request, body, route, host, authorizerContext), context));
       } catch (error) {
         options.logger.error("local.api_invocation_failed", { routeKey: route.routeKey, ...describeError(error) });
         result = integrationFailure();
@@ -101,8 +137,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       return { ...result, headers: cors.apply(result.headers, request.headers.origin) };
     }
     if (url.pathname === "/config.json") {
-      // Like the deployed site's config.json: the API is on the page's own origin.
-      const config = JSON.stringify({ apiUrl: `http://${host}` });
+      // Like the deployed site's config.json: the API is on the page's own origin, and its auth mode.
+      const config = JSON.stringify({ apiUrl: `http://${host}`, auth: auth?.mode ?? "none" });
       return { statusCode: 200, headers: { "content-type": "application/json", "cache-control": "no-cache" }, body: Buffer.from(config) };
     }
     return (await readSiteFile(url.pathname, siteDir)) ?? (await notFoundPage(siteDir));
@@ -131,9 +167,10 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
 
   return {
     server,
-    ready(handler, registry) {
+    ready(handler, registry, frontAuth) {
       api = handler;
       metrics = registry;
+      auth = frontAuth;
     },
     async close() {
       closing = true;
@@ -143,6 +180,38 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       await closed;
     },
   };
+}
+
+/**
+ * The API Gateway route a request to the api takes, and what the authorizer checks for it
+ * (`undefined`: not checked). A route of the table; on a closed stack, any other `OPTIONS` the
+ * preflight route (no authorizer); else `$default`, which carries the authorizer.
+ */
+function apiRoute(method: string, path: string, match: RouteMatch | undefined, closed: boolean): { route: Pick<RouteMatch, "routeKey" | "pathParameters">; checked: AuthorizationRoute | undefined } {
+  if (match) return { route: match, checked: match.route.access === "public" ? undefined : match.route };
+  if (closed && method === "OPTIONS") return { route: { routeKey: PREFLIGHT_ROUTE_KEY, pathParameters: { proxy: path.slice(1) } }, checked: undefined };
+  return { route: { routeKey: DEFAULT_ROUTE_KEY, pathParameters: {} }, checked: "default" };
+}
+
+/** What an authorizer reads of a request: the target exactly as sent, the headers as API Gateway joins them. */
+function authorizationRequest(request: IncomingMessage, method: string, body: Buffer, host: string): AuthorizationRequest {
+  const target = request.url ?? "/";
+  const query = target.indexOf("?");
+  return {
+    method,
+    path: query === -1 ? target : target.slice(0, query),
+    rawQuery: query === -1 ? "" : target.slice(query + 1),
+    headers: requestHeaders(request).headers,
+    body,
+    host,
+  };
+}
+
+/** The issuer's discovery documents (public: no token is needed to learn how to check one). */
+function wellKnownResponse(path: string, issuer: NonNullable<FrontAuth["issuer"]>, origin: string): FrontResponse | undefined {
+  const document = path === WELL_KNOWN.openidConfiguration ? openIdConfiguration(issuer, origin) : path === WELL_KNOWN.jwks ? issuer.jwks : undefined;
+  if (!document) return undefined;
+  return { statusCode: 200, headers: { "content-type": "application/json", "cache-control": "no-cache" }, body: Buffer.from(JSON.stringify(document)) };
 }
 
 function write(response: ServerResponse, headOnly: boolean, result: FrontResponse): void {

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { helpText, OptionsError, parseOptions } from "./options";
 import type { LocalStack } from "./stack";
 
@@ -74,6 +75,7 @@ function banner(stack: LocalStack, readyMs: number): string {
     `  API       ${stack.apiUrl}   (try: curl ${stack.apiUrl}/job-types)`,
     `  Metrics   ${stack.metricsUrl}   (Prometheus text format; the page's panel reads it too)`,
     `  Data      ${data}`,
+    ...authLines(stack),
     `  DynamoDB  ${dynamoEndpoint}   table ${tableName}`,
     `  SQS       ${sqsEndpoint}   queue ${queueUrl}`,
     `            DLQ ${dlqUrl}`,
@@ -82,6 +84,31 @@ function banner(stack: LocalStack, readyMs: number): string {
     `    ${cli} --endpoint-url ${sqsEndpoint} sqs get-queue-attributes --queue-url ${queueUrl} --attribute-names All`,
     "The handlers' records (job transitions, API requests) are logged below as JSON lines, as Lambda writes them. Press Ctrl-C to stop (in-flight jobs finish first).",
   ].join("\n");
+}
+
+/** What the banner says of who may call the API, and how to get in when it is closed. */
+function authLines(stack: LocalStack): string[] {
+  const { auth } = stack;
+  if (auth.mode === "none") return ["  Auth      none: public demo: anyone who can reach this port can submit and read jobs"];
+  // The default data folder needs no flag; any other (an in-memory stack's temporary one too) does.
+  const dataDirFlag = auth.keyDir === undefined || auth.keyDir === resolve(".cloudqueue") ? "" : ` --data-dir ${shellQuote(auth.keyDir)}`;
+  if (auth.mode === "jwt") {
+    const token = `npm run -s token -- --sub alice${dataDirFlag}`;
+    return [
+      "  Auth      jwt: the API is closed; job routes need a token of the local issuer (GET /job-types stays public)",
+      `            issuer ${auth.issuer?.issuer}   audience ${auth.issuer?.audience}   keys ${auth.keyDir}`,
+      `            a token: ${token}   (--scope, --ttl: npm run token -- --help)`,
+      `            try: curl -H "Authorization: Bearer $(${token})" -H 'content-type: application/json' -d '{"type":"text.transform","payload":{"text":"hi"}}' ${stack.apiUrl}/jobs`,
+    ];
+  }
+  return [
+    "  Auth      iam: the API is closed; job routes need SigV4-signed requests (service execute-api) of a local IAM user",
+    `            access keys of alice, bob and admin: ${auth.iamCredentialsFile}`,
+  ];
+}
+
+function shellQuote(text: string): string {
+  return /^[\w./:@-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 function exit(code: number, message: string): void {

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
-import { DEFAULTS } from "../handlers/settings";
+import { AUTH_MODES, type AuthMode } from "../handlers/auth/authMode";
+import { DEFAULTS, ENV } from "../handlers/settings";
 
 /** Everything `npm start` can be told, after defaults. */
 export interface LocalStackOptions {
@@ -24,6 +25,13 @@ export interface LocalStackOptions {
   batchSize: number;
   /** Origins allowed by CORS besides the page's own. @default [] */
   corsOrigins: string[];
+  /**
+   * How the API admits callers: `none` (the public demo), `jwt` (tokens of the local OIDC
+   * issuer, as API Gateway's JWT authorizer checks them), `iam` (SigV4). Optional for callers
+   * that build options themselves (the benchmark); {@link parseOptions} always sets it.
+   * @default "none" (`CLOUDQUEUE_AUTH_MODE`)
+   */
+  auth?: AuthMode;
   help: boolean;
 }
 
@@ -39,6 +47,7 @@ const OPTIONS = {
   concurrency: { env: "CLOUDQUEUE_CONCURRENCY", type: "string", help: `worker invocations in parallel (default ${DEFAULTS.maxConcurrency})` },
   "batch-size": { env: "CLOUDQUEUE_BATCH_SIZE", type: "string", help: `messages per worker invocation, 1-10 (default ${DEFAULTS.batchSize})` },
   "cors-origin": { env: "CLOUDQUEUE_CORS_ORIGINS", type: "string", help: "extra origin allowed by CORS; repeat, or comma-separate in the env var" },
+  auth: { env: ENV.authMode, type: "string", help: `who may call the API: ${AUTH_MODES.join(", ")} (default none: a public demo; jwt: tokens from npm run token)` },
   help: { env: undefined, type: "boolean", help: "print this help" },
 } as const;
 
@@ -81,6 +90,7 @@ const schema = v.object({
   concurrency: integer("concurrency", 1, 1_000),
   batchSize: integer("batch-size", 1, 10),
   corsOrigins: v.array(origin),
+  auth: v.picklist(AUTH_MODES, `auth must be one of ${AUTH_MODES.join(", ")}`),
 });
 
 /**
@@ -128,6 +138,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     concurrency: pick("concurrency") ?? String(DEFAULTS.maxConcurrency),
     batchSize: pick("batch-size") ?? String(DEFAULTS.batchSize),
     corsOrigins: corsOrigins.map((item) => item.trim()).filter((item) => item !== ""),
+    auth: pick("auth") ?? "none",
   };
   const inMemory = flagOrEnv("in-memory");
   const help = flagOrEnv("help");

@@ -1,18 +1,28 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsJobQueue } from "../handlers/adapters/sqsJobQueue";
+import type { AuthMode } from "../handlers/auth/authMode";
+import type { IdSecretSource } from "../handlers/auth/idSecret";
 import { createApiLambda, createSweeperLambda, createWorkerLambda, type LambdaClients } from "../handlers/lambda";
 import { jsonLogger, type Logger } from "../handlers/log";
 import { DEFAULTS, ENV, settingsFromEnv } from "../handlers/settings";
-import { awsEnvironmentFor, startEmulators, type Emulators } from "./emulators";
+import { awsEnvironmentFor, LOCAL_AWS, startEmulators, type Emulators } from "./emulators";
 import { DataDirError, lockDataDir, type DataDirLock } from "./dataDir";
-import { createHttpFront, type HttpFront } from "./httpFront";
+import { createHttpFront, type FrontAuth, type HttpFront } from "./httpFront";
+import { IamCredentialsError, inMemoryIamCredentials, LOCAL_ADMIN_ARN, openIamCredentials } from "./iamCredentials";
+import { LocalAuthFileError, memoryIdSecret, openIdSecretFile } from "./idSecretFile";
+import { createJwtAuthorizer } from "./jwtAuthorizer";
 import { LocalMetrics } from "./localMetrics";
 import { METRICS_PATH } from "./metricsEndpoint";
+import { openOrCreateIssuer, type LocalIssuer } from "./oidcIssuer";
 import type { LocalStackOptions } from "./options";
 import { EventSourcePoller } from "./poller";
 import { recoverActiveJobs, type RecoveryReport } from "./recovery";
+import { createSigV4Authorizer } from "./sigv4Authorizer";
 import { SqsEventSource } from "./sqsEvents";
 import { SweeperSchedule } from "./sweeperSchedule";
 
@@ -36,10 +46,26 @@ export interface LocalStack {
   /** Absolute data folder, `undefined` in memory. */
   dataDir: string | undefined;
   recovery: RecoveryReport;
+  auth: LocalAuthInfo;
   /** Worker invocations running now. */
   inFlight(): number;
   /** Stops taking requests and messages, drains in-flight batches, stops the emulators. */
   close(): Promise<void>;
+}
+
+/** How the stack admits callers, and where a developer finds the credentials. */
+export interface LocalAuthInfo {
+  mode: AuthMode;
+  /**
+   * `jwt`, `iam`: the folder whose `auth/` holds the issuer key or the IAM users: the data
+   * folder, or with `inMemory` a fresh one under `os.tmpdir()` (deleted at close). What
+   * `npm run token -- --data-dir` reads.
+   */
+  keyDir?: string;
+  /** `jwt`: the local OIDC issuer, whose tokens the API takes. */
+  issuer?: LocalIssuer;
+  /** `iam`: the file with the local IAM users' access keys. */
+  iamCredentialsFile?: string;
 }
 
 /** Optional hooks for tools built on the local stack (the benchmark); `npm start` passes none. */
@@ -80,7 +106,10 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
     }
     cleanups.push(() => emulators.close());
 
-    configureLambdaEnvironment(emulators);
+    const auth = await openLocalAuth(options.auth ?? "none", lock?.dir);
+    if (auth.info.keyDir && !lock) cleanups.push(() => rmSync(auth.info.keyDir!, { recursive: true, force: true }));
+
+    configureLambdaEnvironment(emulators, auth.info.mode);
     const settings = settingsFromEnv(process.env);
     const metrics = new LocalMetrics({
       namespace: settings.metricsNamespace,
@@ -119,7 +148,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       logger,
     });
     const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
-    front.ready(createApiLambda(process.env, clientsFor("api"), lambdaOptions), metrics);
+    front.ready(createApiLambda(process.env, clientsFor("api"), { ...lambdaOptions, idSecret: auth.idSecret }), metrics, auth.front);
     poller.start();
     schedule.start();
 
@@ -133,12 +162,14 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       emulators,
       dataDir: lock?.dir,
       recovery,
+      auth: auth.info,
       inFlight: () => poller.inFlight,
       async close() {
         // The front first (no new jobs), then the poller (drain), then what they use.
         await front.close();
         await Promise.all([poller.stop(), schedule.stop()]);
         await emulators.close();
+        if (auth.info.keyDir && !lock) rmSync(auth.info.keyDir, { recursive: true, force: true });
         lock?.release();
       },
     };
@@ -163,17 +194,46 @@ function handlerLogWriter(metrics: LocalMetrics, hooks: LocalStackHooks): (line:
 }
 
 /**
+ * The stack's auth: the front's authorizer for a closed stack (`jwt`: the local issuer's tokens;
+ * `iam`: the local IAM users' signatures), and the api's id secret. Kept in the data folder, so
+ * that tokens, access keys and key-derived job ids outlive a restart; in memory, the id secret is
+ * new each start and the issuer key or the IAM users go to a fresh folder, for a developer to
+ * read them from.
+ */
+async function openLocalAuth(mode: AuthMode, dataDir: string | undefined): Promise<{ info: LocalAuthInfo; front?: FrontAuth; idSecret: IdSecretSource }> {
+  try {
+    const idSecret = dataDir === undefined ? memoryIdSecret() : openIdSecretFile(dataDir);
+    if (mode === "none") return { info: { mode }, idSecret };
+    const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), "cloudqueue-auth-"));
+    if (mode === "jwt") {
+      const issuer = await openOrCreateIssuer(keyDir);
+      const authorizer = createJwtAuthorizer({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks });
+      return { info: { mode, keyDir, issuer }, front: { mode, authorizer, issuer }, idSecret };
+    }
+    const credentials = dataDir === undefined ? inMemoryIamCredentials(keyDir) : openIamCredentials(keyDir);
+    const authorizer = createSigV4Authorizer(credentials, { region: LOCAL_AWS.region });
+    return { info: { mode, keyDir, iamCredentialsFile: credentials.file }, front: { mode, authorizer }, idSecret };
+  } catch (error) {
+    if (error instanceof LocalAuthFileError || error instanceof IamCredentialsError) throw new LocalStackError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
  * The variables a deployed function gets from its configuration, here pointing at the emulators:
  * the handler factories read them exactly as on AWS. Optional `CLOUDQUEUE_*` settings already in
- * the environment (e.g. `CLOUDQUEUE_SWEEP_GRACE_SECONDS`) are kept.
+ * the environment (e.g. `CLOUDQUEUE_SWEEP_GRACE_SECONDS`) are kept; the auth mode is the stack's,
+ * and in `iam` mode the local admin user is the admin principal.
  */
-function configureLambdaEnvironment(emulators: Emulators): void {
+function configureLambdaEnvironment(emulators: Emulators, authMode: AuthMode): void {
   Object.assign(process.env, {
     ...awsEnvironmentFor(emulators),
     // Never look for instance credentials, which would stall the first call off EC2.
     AWS_EC2_METADATA_DISABLED: "true",
     [ENV.tableName]: emulators.tableName,
     [ENV.queueUrl]: emulators.queueUrl,
+    [ENV.authMode]: authMode,
+    ...(authMode === "iam" && { [ENV.adminPrincipals]: LOCAL_ADMIN_ARN }),
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;

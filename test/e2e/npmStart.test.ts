@@ -35,7 +35,7 @@ describe("npm start", function () {
       const script = await fetch(`${stack.ready.apiUrl}/app.js`);
       expect(script.headers.get("content-type")).to.match(/^text\/javascript/);
       const config = await (await fetch(`${stack.ready.apiUrl}/config.json`)).json();
-      expect(config).to.deep.equal({ apiUrl: stack.ready.apiUrl });
+      expect(config).to.deep.equal({ apiUrl: stack.ready.apiUrl, auth: "none" });
     });
 
     it("answers unknown API paths with a problem 404, and known ones with the wrong method with 405 and Allow", async () => {
