@@ -124,14 +124,19 @@ export interface HandlerSettings extends StoreSettings, QueueSettings {
   metricsNamespace: string;
 }
 
-/** Reads and validates the handlers' settings from environment variables; throws naming each bad one. */
-export function settingsFromEnv(env: Record<string, string | undefined>): HandlerSettings {
-  const parsed = v.safeParse(envSchema, env);
+/** Validates environment variables against `schema`; throws one error naming each bad variable. */
+export function parseEnvironment<TSchema extends v.GenericSchema>(schema: TSchema, env: Record<string, string | undefined>): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(schema, env);
   if (!parsed.success) {
     const problems = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "environment"}: ${issue.message}`);
     throw new Error(`invalid CloudQueue environment: ${problems.join("; ")}`);
   }
-  const out = parsed.output;
+  return parsed.output;
+}
+
+/** Reads and validates the handlers' settings from environment variables; throws naming each bad one. */
+export function settingsFromEnv(env: Record<string, string | undefined>): HandlerSettings {
+  const out = parseEnvironment(envSchema, env);
   return {
     tableName: out[ENV.tableName],
     queueUrl: out[ENV.queueUrl],

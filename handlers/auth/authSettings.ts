@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ENV } from "../settings";
+import { ENV, parseEnvironment } from "../settings";
 import { AUTH_MODES, type AuthMode } from "./authMode";
 
 /** What the api function reads about callers and key-derived ids from its environment. */
@@ -27,12 +27,7 @@ const authEnvSchema = v.object({
 
 /** Reads and validates the api's auth settings; throws naming each bad variable. */
 export function authSettingsFromEnv(env: Record<string, string | undefined>): AuthSettings {
-  const parsed = v.safeParse(authEnvSchema, env);
-  if (!parsed.success) {
-    const problems = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "environment"}: ${issue.message}`);
-    throw new Error(`invalid CloudQueue environment: ${problems.join("; ")}`);
-  }
-  const out = parsed.output;
+  const out = parseEnvironment(authEnvSchema, env);
   return {
     mode: out[ENV.authMode],
     idKeyArn: out[ENV.idKeyArn],

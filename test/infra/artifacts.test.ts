@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import { FakeKms } from "../helpers/fakeKms";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { ENV } from "../../handlers/settings";
 import { awsEnvironmentFor, startEmulators, type Emulators } from "../../local/emulators";
@@ -19,6 +20,7 @@ describe("infra: the code each CallbackFunction would upload", function () {
   this.timeout(60_000);
   let run: ProgramRun;
   let emulators: Emulators;
+  let kms: FakeKms;
   const artifacts = {} as Record<(typeof FUNCTIONS)[number], UnpackedArtifact>;
   const quiet = { info: console.info, warn: console.warn, error: console.error };
   const stdoutWrite = process.stdout.write;
@@ -35,10 +37,13 @@ describe("infra: the code each CallbackFunction would upload", function () {
     }
     emulators = await startEmulators({ tableName: `artifact-jobs-${Date.now()}`, queueName: `artifact-${Date.now()}`, dlqName: `artifact-dlq-${Date.now()}` });
     // Lambda keeps a container's environment for its whole life (the SDK reads endpoints lazily).
-    const environments = FUNCTIONS.map(environmentOf);
-    expect(environments[1]).to.deep.equal(environments[0]);
-    expect(environments[2]).to.deep.equal(environments[0]);
-    Object.assign(process.env, environments[0]);
+    // The three share one environment; the api alone adds its auth settings (the id key's ARN).
+    const [api, worker, sweeper] = FUNCTIONS.map(environmentOf);
+    expect(sweeper).to.deep.equal(worker);
+    expect(api).to.deep.include(worker!);
+    expect(Object.keys(api!).filter((name) => !(name in worker!)).sort()).to.deep.equal([ENV.authMode, ENV.idKeyArn, ENV.idKeyGeneration].sort());
+    kms = await FakeKms.start();
+    Object.assign(process.env, api, { AWS_ENDPOINT_URL_KMS: kms.endpoint });
     // The handlers write their JSON records straight to stdout (runtimeLogs.test.ts checks them);
     // keep the test output readable by dropping exactly those lines.
     if (!process.env.CLOUDQUEUE_TEST_LOGS) {
@@ -55,6 +60,7 @@ describe("infra: the code each CallbackFunction would upload", function () {
     Object.assign(console, quiet);
     process.stdout.write = stdoutWrite;
     await emulators?.close();
+    await kms?.close();
   });
 
   /** The environment the program declared for `fn`, pointed at the emulators. */
@@ -134,6 +140,25 @@ describe("infra: the code each CallbackFunction would upload", function () {
     expect(read.status).to.equal(200);
     expect(read.json).to.include({ status: "SUCCEEDED", attempts: 1 });
     expect(read.json.result).to.deep.equal({ originalLength: 20, uppercase: "HELLO ARTIFACT WORLD", wordCount: 3 });
+  });
+
+  it("derive key-derived ids through KMS: the api archive makes one GenerateMac per container, for the key its environment names, and replays find the job", async () => {
+    const api = loadHandler<ApiLambda>(artifacts.api);
+    const submit = () =>
+      api(apiEvent({ method: "POST", path: "/jobs", body: { type: "hash.digest", payload: { text: "keyed", algorithm: "sha256" } }, headers: { "Idempotency-Key": `artifact-${Date.now()}` } }));
+    const calls = kms.calls.length;
+    const first = await api(apiEvent({ method: "POST", path: "/jobs", body: { type: "hash.digest", payload: { text: "keyed", algorithm: "sha256" } }, headers: { "Idempotency-Key": "artifact-key" } }));
+    const replay = await api(apiEvent({ method: "POST", path: "/jobs", body: { type: "hash.digest", payload: { text: "keyed", algorithm: "sha256" } }, headers: { "Idempotency-Key": "artifact-key" } }));
+    await submit();
+    expect(first.statusCode).to.equal(202);
+    expect(replay.statusCode).to.equal(200);
+    expect(JSON.parse(replay.body!).jobId).to.equal(JSON.parse(first.body!).jobId);
+    expect(kms.calls.slice(calls)).to.deep.equal([{ keyId: process.env[ENV.idKeyArn], message: "cloudqueue/idempotency-key-secret/generation-1" }]);
+    expect(artifacts.api.indexSource).to.include('"@aws-sdk/client-kms"');
+    for (const fn of ["worker", "sweeper"] as const) expect(artifacts[fn].indexSource, fn).to.not.include("client-kms");
+    // Drain what these submissions enqueued, so the next test sees only its own messages.
+    const events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
+    await events.settle(await events.receive(10, 1), { batchItemFailures: [] });
   });
 
   it("repair a job whose message was lost: the sweeper artifact enqueues it again and it completes", async () => {
