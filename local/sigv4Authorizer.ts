@@ -82,9 +82,10 @@ export function createSigV4Authorizer(credentials: Pick<IamCredentials, "users">
       headers[name] = value;
     }
     // The signer takes a signed `x-amz-content-sha256` as the payload hash without looking at the
-    // body; a hash that is not the body's would let a tampered body through, so it is checked here.
+    // body; a hash that is not the body's (or `UNSIGNED-PAYLOAD`, which covers no body at all)
+    // would let a replayed signature carry another body, so the body's own hash must be there.
     const contentSha256 = headers["x-amz-content-sha256"];
-    if (contentSha256 !== undefined && contentSha256 !== "UNSIGNED-PAYLOAD" && contentSha256 !== createHash("sha256").update(request.body).digest("hex")) return undefined;
+    if (contentSha256 !== undefined && contentSha256 !== createHash("sha256").update(request.body).digest("hex")) return undefined;
 
     const rebuilt = new HttpRequest({
       method: request.method.toUpperCase(),

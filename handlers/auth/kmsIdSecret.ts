@@ -37,7 +37,8 @@ export class KmsIdSecret implements IdSecretSource {
     let mac: Uint8Array | undefined;
     try {
       const { GenerateMacCommand, KMSClient } = await import("@aws-sdk/client-kms");
-      this.kms ??= new KMSClient({});
+      // Short timeouts: an unreachable KMS must end in the 503 well inside the api's 10 s, never hang it.
+      this.kms ??= new KMSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
       ({ Mac: mac } = await this.kms.send(
         new GenerateMacCommand({
           KeyId: this.keyArn,

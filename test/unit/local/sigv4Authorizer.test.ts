@@ -112,10 +112,10 @@ describe("local iam mode: SigV4 authorizer", () => {
       expect((await authorizer.authorize(request, SUBMIT)).ok).to.equal(true);
     });
 
-    it("passes a request whose signed x-amz-content-sha256 is UNSIGNED-PAYLOAD", async () => {
+    it("refuses a request whose signed x-amz-content-sha256 is UNSIGNED-PAYLOAD: its signature would carry any body", async () => {
       const request = await signedRequest(alice, { method: "POST", path: "/jobs", headers: { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, body: "{}" });
 
-      expect((await authorizer.authorize(request, SUBMIT)).ok).to.equal(true);
+      expect((await authorizer.authorize(request, SUBMIT)).ok).to.equal(false);
     });
 
     it("passes a request carrying a signed x-amz-security-token", async () => {
