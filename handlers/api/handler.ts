@@ -2,7 +2,8 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
 import type { AuthSettings } from "../auth/authSettings";
-import { callerOf, holdsRouteScope } from "../auth/caller";
+import { routeScopes } from "../auth/authMode";
+import { callerOf, holdsRouteScope, PUBLIC_CALLER } from "../auth/caller";
 import type { IdSecretSource } from "../auth/idSecret";
 import { toJobView } from "../domain/job";
 import { isJobId } from "../domain/jobId";
@@ -12,7 +13,6 @@ import { IdempotencyKeyConflictError, IdSecretUnavailableError, InsufficientScop
 import { describeError, type Logger } from "../log";
 import { statusClass, UNMATCHED_ROUTE } from "../metrics";
 import { PREFLIGHT_ROUTE_KEY, resolveRoute, routeKey, routes, type Operation } from "../routes";
-import { routeScopes } from "../auth/authMode";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobService } from "./jobService";
 
@@ -95,7 +95,8 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   function serviceFor(operation: Operation, event: APIGatewayProxyEventV2, logger: Logger, requestId: string | undefined): JobService {
     const route = routeByOperation.get(operation)!;
     const caller = callerOf(event, deps.auth);
-    if (route.access === "public") return new JobService({ ...deps, logger, requestId, caller: caller ?? { owner: "", admin: false, scopes: [] } });
+    // A public operation touches no job: whoever asks, it runs as the public caller.
+    if (route.access === "public") return new JobService({ ...deps, logger, requestId, caller: caller ?? PUBLIC_CALLER });
     if (!caller) throw new UnauthenticatedError();
     if (!holdsRouteScope(caller, route, deps.auth)) throw new InsufficientScopeError(routeScopes(route));
     return new JobService({ ...deps, logger, requestId, caller });

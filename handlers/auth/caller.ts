@@ -80,9 +80,13 @@ function claimText(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** A scope claim as API Gateway passes it: `"a b"`, or a list flattened to `"[a b]"`. */
+/**
+ * A scope claim as API Gateway passes it: `"a b"`, or a list flattened to `"[a b]"`. Split on
+ * single spaces only (RFC 6749 §3.3), as the authorizer reads it: a looser split here would grant
+ * a scope, such as admin, that the authorizer did not see in the claim.
+ */
 function scopeList(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
   if (typeof value !== "string") return [];
-  return value.replace(/^\[(.*)\]$/, "$1").split(/\s+/).filter((scope) => scope !== "");
+  return value.replace(/^\[(.*)\]$/, "$1").split(" ").filter((scope) => scope !== "");
 }

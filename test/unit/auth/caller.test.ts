@@ -21,6 +21,11 @@ describe("callerOf: who is asking, from what API Gateway verified", () => {
     expect(callerOf(event(flattenedScp), jwt)?.admin).to.equal(true);
   });
 
+  it("reads the scope claim as the authorizer does, on single spaces: a tab does not make a second scope", () => {
+    const tabbed = { jwt: { claims: { iss: TEST_ISSUER, sub: "eve", scope: "cloudqueue/read\tcloudqueue/admin" }, scopes: null } };
+    expect(callerOf(event(tabbed), jwt)).to.deep.include({ admin: false, scopes: ["cloudqueue/read\tcloudqueue/admin"] });
+  });
+
   it("takes client_id when a machine token has no sub", () => {
     const machine = { jwt: { claims: { iss: TEST_ISSUER, client_id: "batch-importer" }, scopes: null } };
     expect(callerOf(event(machine), jwt)?.owner).to.equal(`jwt:${TEST_ISSUER}#batch-importer`);
