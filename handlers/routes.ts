@@ -10,11 +10,16 @@
  * to its jobs: submit, cancel, retry.
  */
 export const routes = [
-  { method: "POST", path: "/jobs", operation: "submitJob", access: "submit" },
-  { method: "GET", path: "/jobs/{jobId}", operation: "getJob", access: "read" },
-  { method: "DELETE", path: "/jobs/{jobId}", operation: "cancelJob", access: "submit" },
-  { method: "POST", path: "/jobs/{jobId}/retry", operation: "retryJob", access: "submit" },
-  { method: "GET", path: "/job-types", operation: "listJobTypes", access: "public" },
+  { method: "POST", path: "/jobs", operation: "submitJob", access: "submit", summary: "Submit a job" },
+  { method: "GET", path: "/jobs", operation: "listJobs", access: "read", summary: "List the caller's jobs, newest first, by status, type and time" },
+  { method: "GET", path: "/jobs/summary", operation: "summarizeJobs", access: "read", summary: "Count the caller's jobs (every owner's for an admin) by status and type" },
+  { method: "POST", path: "/jobs/bulk/retry", operation: "bulkRetryJobs", access: "submit", summary: "Retry failed or canceled jobs by filter or by id (dry run first)" },
+  { method: "POST", path: "/jobs/bulk/cancel", operation: "bulkCancelJobs", access: "submit", summary: "Cancel queued jobs by filter or by id (dry run first)" },
+  { method: "GET", path: "/jobs/{jobId}", operation: "getJob", access: "read", summary: "Read a job, with its attempt history" },
+  { method: "DELETE", path: "/jobs/{jobId}", operation: "cancelJob", access: "submit", summary: "Cancel a queued job" },
+  { method: "POST", path: "/jobs/{jobId}/retry", operation: "retryJob", access: "submit", summary: "Retry a failed or canceled job" },
+  { method: "GET", path: "/job-types", operation: "listJobTypes", access: "public", summary: "The job types this stack runs, with their payload schemas" },
+  { method: "GET", path: "/openapi.json", operation: "getOpenApi", access: "public", summary: "This API's OpenAPI 3.1 document" },
 ] as const;
 
 export type Route = (typeof routes)[number];
@@ -38,7 +43,12 @@ export interface RouteMatch {
  * exactly, `{name}` one non-empty segment. `undefined` when nothing matches.
  */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
-  return routes.filter((route) => route.method === method.toUpperCase()).map((route) => matchPath(route, path)).find((match) => match !== undefined);
+  // As API Gateway: a literal segment wins over a parameter (`/jobs/summary` over `/jobs/{jobId}`).
+  return routes
+    .filter((route) => route.method === method.toUpperCase())
+    .map((route) => matchPath(route, path))
+    .filter((match) => match !== undefined)
+    .sort((a, b) => Object.keys(a.pathParameters).length - Object.keys(b.pathParameters).length)[0];
 }
 
 /**

@@ -12,8 +12,17 @@
  * @typedef {{
  *   jobId: string, type: string, status: JobStatus, payload?: unknown, result?: unknown, error?: JobError,
  *   attempts?: number, maxAttempts?: number, delaySeconds?: number,
- *   createdAt: string, updatedAt?: string, startedAt?: string, finishedAt?: string
+ *   createdAt: string, updatedAt?: string, startedAt?: string, finishedAt?: string, owner?: string,
+ *   attemptHistory?: Attempt[]
  * }} Job
+ * @typedef {{ attempt: number, startedAt: string, finishedAt?: string, outcome: "RUNNING" | "SUCCEEDED" | "FAILED" | "RETRYING" | "LEASE_EXPIRED", errorCode?: string }} Attempt
+ * @typedef {{ status?: JobStatus[], type?: string, createdAfter?: string, createdBefore?: string }} JobFilter
+ * @typedef {{ jobs: Job[], nextCursor?: string }} JobPage
+ * @typedef {Record<JobStatus, number>} StatusCounts
+ * @typedef {{ scope: "owner" | "all", owner?: string, total: number, byStatus: StatusCounts, byType: Record<string, StatusCounts>, asOf: string }} JobSummary
+ * @typedef {{ filter?: JobFilter, jobIds?: string[], dryRun?: boolean, limit?: number, cursor?: string }} BulkRequest
+ * @typedef {{ action: "retry" | "cancel", dryRun: true, matched: number, matchedAtLeast: boolean, sample: Job[] }} BulkDryRun
+ * @typedef {{ action: "retry" | "cancel", dryRun: false, examined: number, changed: number, skipped: number, changedJobIds: string[], skippedJobs: { jobId: string, status?: JobStatus, reason: "changed" | "not-found" }[], nextCursor?: string }} BulkResult
  * @typedef {{ type?: string, enum?: unknown[], minimum?: number, maximum?: number, minLength?: number, maxLength?: number, description?: string }} PropertySchema
  * @typedef {{ type?: string, properties?: Record<string, PropertySchema>, required?: string[] }} PayloadSchema
  * @typedef {{ type: string, description: string, payloadSchema: PayloadSchema, example: unknown, timeoutSeconds: number, maxAttempts: number }} JobType
@@ -132,10 +141,12 @@ export class ApiClient {
 
   /**
    * @param {{ type: string, payload: unknown, delaySeconds?: number }} submission
+   * @param {{ idempotencyKey?: string }} [options]
    * @returns {Promise<Job>}
    */
-  submit(submission) {
-    return /** @type {Promise<Job>} */ (this.request("POST", "jobs", submission));
+  submit(submission, options = {}) {
+    const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    return /** @type {Promise<Job>} */ (this.request("POST", "jobs", submission, headers));
   }
 
   /** @param {string} jobId @returns {Promise<Job>} */
@@ -154,16 +165,60 @@ export class ApiClient {
   }
 
   /**
+   * One page of the caller's jobs, newest first.
+   * @param {JobFilter & { limit?: number, cursor?: string, owner?: string }} [query]
+   * @returns {Promise<JobPage>}
+   */
+  list(query = {}) {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) continue;
+      search.set(name, Array.isArray(value) ? value.join(",") : String(value));
+    }
+    const suffix = search.size > 0 ? `?${search}` : "";
+    return /** @type {Promise<JobPage>} */ (this.request("GET", `jobs${suffix}`));
+  }
+
+  /**
+   * Counts by status and type: the caller's jobs, every owner's for an admin (or `owner`'s).
+   * @param {{ owner?: string }} [query]
+   * @returns {Promise<JobSummary>}
+   */
+  summary(query = {}) {
+    const suffix = query.owner ? `?${new URLSearchParams({ owner: query.owner })}` : "";
+    return /** @type {Promise<JobSummary>} */ (this.request("GET", `jobs/summary${suffix}`));
+  }
+
+  /**
+   * A bulk retry or cancel: a dry run (`dryRun: true`) counts and samples, the action moves at
+   * most `limit` jobs and answers a `nextCursor` while more match.
+   * @param {"retry" | "cancel"} action
+   * @param {BulkRequest} request
+   * @param {{ idempotencyKey?: string }} [options]
+   * @returns {Promise<BulkDryRun | BulkResult>}
+   */
+  bulk(action, request, options = {}) {
+    const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    return /** @type {Promise<BulkDryRun | BulkResult>} */ (this.request("POST", `jobs/bulk/${action}`, request, headers));
+  }
+
+  /** The API's OpenAPI document. @returns {Promise<Record<string, unknown>>} */
+  openApi() {
+    return /** @type {Promise<Record<string, unknown>>} */ (this.request("GET", "openapi.json"));
+  }
+
+  /**
    * @param {string} method
    * @param {string} path relative to the API's base URL
    * @param {unknown} [body]
+   * @param {Record<string, string>} [extraHeaders]
    * @returns {Promise<unknown>}
    */
-  async request(method, path, body) {
+  async request(method, path, body, extraHeaders = {}) {
     /** @type {Response} */
     let response;
     /** @type {Record<string, string>} */
-    const headers = { accept: "application/json" };
+    const headers = { accept: "application/json", ...extraHeaders };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     try {
