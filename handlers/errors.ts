@@ -142,3 +142,27 @@ export class InsufficientScopeError extends CloudQueueError {
     this.name = "InsufficientScopeError";
   }
 }
+
+/** A caller that is not an admin named another owner (`GET /jobs?owner=`). */
+export class ForbiddenOwnerError extends CloudQueueError {
+  constructor() {
+    super("only an admin may name another owner");
+    this.name = "ForbiddenOwnerError";
+  }
+}
+
+/** A request is still running under the same `Idempotency-Key` (a bulk call retried too soon). */
+export class RequestInProgressError extends CloudQueueError {
+  constructor() {
+    super("a request with this Idempotency-Key is still running");
+    this.name = "RequestInProgressError";
+  }
+}
+
+/** A request that is well-formed but asks for something invalid; `errors` say what, field by field. */
+export class InvalidRequestError extends CloudQueueError {
+  constructor(readonly detail: string, readonly errors: { path: string; message: string }[]) {
+    super(detail);
+    this.name = "InvalidRequestError";
+  }
+}

@@ -1,7 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoJobListing } from "./adapters/dynamoJobListing";
 import { DynamoJobStore } from "./adapters/dynamoJobStore";
+import { DynamoRequestRecords } from "./adapters/requestRecords";
 import { SqsJobQueue } from "./adapters/sqsJobQueue";
 import { createApiHandler, type ApiHandler } from "./api/handler";
 import { authSettingsFromEnv } from "./auth/authSettings";
@@ -21,10 +23,11 @@ import { createWorkerHandler, type WorkerHandler } from "./worker/handler";
  */
 function createAdapters(env: Record<string, string | undefined>, clients: LambdaClients, options: LambdaOptions) {
   const settings = settingsFromEnv(env);
-  const store = new DynamoJobStore(clients.dynamo ?? new DynamoDBClient({}), settings);
+  const dynamo = clients.dynamo ?? new DynamoDBClient({});
+  const store = new DynamoJobStore(dynamo, settings);
   const queue = new SqsJobQueue(clients.sqs ?? new SQSClient({}), settings);
   const logger: Logger = jsonLogger({ level: logLevelFromEnv(env), namespace: settings.metricsNamespace, write: options.writeLog });
-  return { settings, store, queue, logger };
+  return { settings, dynamo, store, queue, logger };
 }
 
 /**
@@ -53,9 +56,19 @@ export interface LambdaClients {
 
 /** The api function's handler. */
 export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): ApiHandler {
-  const { settings, store, queue, logger } = createAdapters(env, clients, options);
+  const { settings, dynamo, store, queue, logger } = createAdapters(env, clients, options);
   const auth = authSettingsFromEnv(env);
-  return createApiHandler({ store, queue, jobTypes: createBuiltInJobTypes(), logger, maxBodyBytes: settings.maxBodyBytes, auth, idSecret: options.idSecret ?? kmsIdSecret(auth.idKeyArn, auth.idKeyGeneration, clients) });
+  return createApiHandler({
+    store,
+    listing: new DynamoJobListing(dynamo, settings),
+    records: new DynamoRequestRecords(dynamo, settings),
+    queue,
+    jobTypes: createBuiltInJobTypes(),
+    logger,
+    maxBodyBytes: settings.maxBodyBytes,
+    auth,
+    idSecret: options.idSecret ?? kmsIdSecret(auth.idKeyArn, auth.idKeyGeneration, clients),
+  });
 }
 
 /**

@@ -16,8 +16,38 @@ export const JOB_TABLE = {
    * Keys only: claims change no key and project nothing, so they write nothing to the index.
    */
   sweepIndex: { name: "by-sweep-due", hashKey: "sweepShard", rangeKey: "sweepAt", projection: "KEYS_ONLY" },
+  /**
+   * Every job, by owner, newest first (`GET /jobs` without a status, or with `QUEUED` or
+   * `IN_PROGRESS`). `listShard` (the job's shard) spreads one busy owner over several partitions;
+   * `listKey` is `<owner digest>#<createdAt ms>`. Both are written once, by the put, and never
+   * change: one index write per job. `type` is projected (it never changes either) for the type
+   * filter and the summary.
+   */
+  listIndex: { name: "by-owner-created", hashKey: "listShard", rangeKey: "listKey", projection: "INCLUDE", nonKeyAttributes: ["type"] },
+  /**
+   * The finished jobs, by owner and status, newest first (`GET /jobs?status=FAILED`). Sparse: the
+   * terminal commit sets `doneShard` (`<status>#<shard>`), an explicit retry removes it; `listKey`
+   * is shared with {@link listIndex}. One index write per successful job.
+   */
+  doneIndex: { name: "by-owner-done", hashKey: "doneShard", rangeKey: "listKey", projection: "INCLUDE", nonKeyAttributes: ["type"] },
   ttlAttribute: "expiresAt",
+  /** The type of each key attribute of the table and its indexes. */
+  keyTypes: { jobId: "S", sweepShard: "N", sweepAt: "N", listShard: "N", listKey: "S", doneShard: "S" },
 } as const;
+
+/** A global secondary index of the jobs table, as `JOB_TABLE` declares it. */
+export type JobTableIndex = (typeof JOB_TABLE)["sweepIndex" | "listIndex" | "doneIndex"];
+
+/** The jobs table's indexes: the sweeper's, and the two listings'. */
+export function jobTableIndexes(): JobTableIndex[] {
+  return [JOB_TABLE.sweepIndex, JOB_TABLE.listIndex, JOB_TABLE.doneIndex];
+}
+
+/** The attributes the table and its indexes key on, each once, with its type. */
+export function jobTableKeyAttributes(): { name: string; type: "S" | "N" }[] {
+  const names = [JOB_TABLE.hashKey, ...jobTableIndexes().flatMap((index) => [index.hashKey, index.rangeKey])];
+  return [...new Set(names)].map((name) => ({ name, type: JOB_TABLE.keyTypes[name as keyof typeof JOB_TABLE.keyTypes] }));
+}
 
 /** Defaults, each also documented in `Pulumi.yaml` and the README. */
 export const DEFAULTS = {

@@ -82,7 +82,10 @@ export class JobFunctions extends pulumi.ComponentResource {
         callbackFactory: () => createApiLambda(),
         timeoutSeconds: API_TIMEOUT_SECONDS,
         grants: [
-          { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] },
+          // BatchGetItem: the items of a listing page; PutItem/UpdateItem also keep bulk calls' request records.
+          { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], resources: [table.arn] },
+          // The listings and the summary read the two listing indexes, never the sweep index, never a scan.
+          { actions: ["dynamodb:Query"], resources: table.listingIndexArns },
           { actions: ["sqs:SendMessage"], resources: [queues.queue.arn] },
           // The id secret: one MAC per container (handlers/auth/kmsIdSecret.ts), nothing else on the key.
           { actions: ["kms:GenerateMac"], resources: [args.idKey.arn] },

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import dynalite from "dynalite";
 import { createSqsServer } from "local-aws-sqs";
@@ -90,11 +90,22 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
 
 async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    // A data folder of an earlier version: add the indexes it lacks (its jobs stay unlisted).
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    const input = jobTableInput(tableName);
+    for (const index of input.GlobalSecondaryIndexes!.filter((candidate) => !present.has(candidate.IndexName))) {
+      await dynamo.send(new UpdateTableCommand({ TableName: tableName, AttributeDefinitions: input.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
+      await waitActive(dynamo, tableName);
+    }
   } catch (error) {
     if ((error as Error).name !== "ResourceNotFoundException") throw error;
     await dynamo.send(new CreateTableCommand(jobTableInput(tableName)));
   }
+  await waitActive(dynamo, tableName);
+}
+
+async function waitActive(dynamo: DynamoDBClient, tableName: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === "ACTIVE" && (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === "ACTIVE")) return;

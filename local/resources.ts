@@ -1,31 +1,30 @@
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
-import { DEFAULTS, JOB_TABLE, visibilityTimeoutSeconds } from "../handlers/settings";
+import type { GlobalSecondaryIndex } from "@aws-sdk/client-dynamodb";
+import { DEFAULTS, JOB_TABLE, jobTableIndexes, jobTableKeyAttributes, visibilityTimeoutSeconds, type JobTableIndex } from "../handlers/settings";
 
 /**
  * The jobs table and the queues as the Pulumi program declares them, in the shape the AWS APIs
  * take: the local stack and the tests create exactly these.
  */
 export function jobTableInput(tableName: string): CreateTableCommandInput {
-  const index = JOB_TABLE.sweepIndex;
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [
-      { AttributeName: JOB_TABLE.hashKey, AttributeType: "S" },
-      { AttributeName: index.hashKey, AttributeType: "N" },
-      { AttributeName: index.rangeKey, AttributeType: "N" },
-    ],
+    AttributeDefinitions: jobTableKeyAttributes().map(({ name, type }) => ({ AttributeName: name, AttributeType: type })),
     KeySchema: [{ AttributeName: JOB_TABLE.hashKey, KeyType: "HASH" }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: index.name,
-        KeySchema: [
-          { AttributeName: index.hashKey, KeyType: "HASH" },
-          { AttributeName: index.rangeKey, KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: index.projection },
-      },
+    GlobalSecondaryIndexes: jobTableIndexes().map(indexInput),
+  };
+}
+
+/** One index of the jobs table as CreateTable and UpdateTable take it. */
+export function indexInput(index: JobTableIndex): GlobalSecondaryIndex {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.hashKey, KeyType: "HASH" },
+      { AttributeName: index.rangeKey, KeyType: "RANGE" },
     ],
+    Projection: { ProjectionType: index.projection, ...("nonKeyAttributes" in index && { NonKeyAttributes: [...index.nonKeyAttributes] }) },
   };
 }
 

@@ -3,13 +3,24 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { PUBLIC_OWNER } from "../auth/authMode";
-import { ErrorCode, JobStatus, type Job } from "../domain/job";
+import { ErrorCode, JobStatus, ownerOf, type AttemptFinish, type Job } from "../domain/job";
 import { ConditionFailedError, JobAlreadyExistsError, StaleClaimError, storeError } from "../errors";
 import { JOB_TABLE, type StoreSettings } from "../settings";
 import type { AttemptOutcome, ClaimResult, DueJob, JobStore } from "./jobStore";
+import { doneShard, listKey, shardOf } from "./listKeys";
 
 /** Attributes that exist only in the table, never in a {@link Job}. */
-const STORAGE_ONLY = [JOB_TABLE.sweepIndex.hashKey, JOB_TABLE.sweepIndex.rangeKey, JOB_TABLE.ttlAttribute] as const;
+const STORAGE_ONLY = [
+  JOB_TABLE.sweepIndex.hashKey,
+  JOB_TABLE.sweepIndex.rangeKey,
+  JOB_TABLE.listIndex.hashKey,
+  JOB_TABLE.listIndex.rangeKey,
+  JOB_TABLE.doneIndex.hashKey,
+  JOB_TABLE.ttlAttribute,
+] as const;
+
+/** Appends to the attempt log, which the claim creates on a job stored before the log existed. */
+const APPEND_ATTEMPT = "attemptLog = list_append(if_not_exists(attemptLog, :noAttempts), :attemptEntry)";
 
 /**
  * The jobs table through `@aws-sdk/lib-dynamodb`; SDK errors become CloudQueue errors here.
@@ -32,6 +43,9 @@ export class DynamoJobStore implements JobStore {
       ...stored,
       [JOB_TABLE.sweepIndex.hashKey]: this.shardOf(job.jobId),
       [JOB_TABLE.sweepIndex.rangeKey]: Date.parse(job.createdAt) + job.delaySeconds * 1000 + this.graceMs,
+      // The listing index's keys: written once, here, and never changed (one index write per job).
+      [JOB_TABLE.listIndex.hashKey]: this.shardOf(job.jobId),
+      [JOB_TABLE.listIndex.rangeKey]: listKey(ownerOf(job), Date.parse(job.createdAt)),
     };
     try {
       await this.documents.send(
@@ -69,7 +83,7 @@ export class DynamoJobStore implements JobStore {
         UpdateExpression:
           // previousStatus keeps the status before this claim (operands read the item as it
           // was): IN_PROGRESS means the claim took an expired lease over.
-          "SET previousStatus = #status, #status = :inProgress, attempts = attempts + :one, claimToken = :token, leaseExpiresAt = :lease, startedAt = :now, updatedAt = :now",
+          `SET previousStatus = #status, #status = :inProgress, attempts = attempts + :one, claimToken = :token, leaseExpiresAt = :lease, startedAt = :now, updatedAt = :now, ${APPEND_ATTEMPT}`,
         // A queued job, or one whose holder's lease ran out (it crashed or hung): never a job
         // another worker holds, never a finished one, never past its attempts.
         ConditionExpression: "attempts < maxAttempts AND (#status = :queued OR (#status = :inProgress AND leaseExpiresAt < :nowMs))",
@@ -82,6 +96,8 @@ export class DynamoJobStore implements JobStore {
           ":lease": claim.leaseExpiresAtMs,
           ":now": now,
           ":nowMs": claim.nowMs,
+          ":noAttempts": [],
+          ":attemptEntry": [{ startedAt: now }],
         },
       });
       return { claimed: true, job };
@@ -94,7 +110,7 @@ export class DynamoJobStore implements JobStore {
   async commit(jobId: string, claimToken: string, outcome: AttemptOutcome, nowMs: number): Promise<Job> {
     const values: Record<string, unknown> = { ":token": claimToken, ":inProgress": JobStatus.IN_PROGRESS };
     return this.fenced(jobId, {
-      ...this.outcomeUpdate(outcome, nowMs, values),
+      ...this.outcomeUpdate(outcome, nowMs, values, jobId),
       // The fencing token: a worker whose lease expired and was taken over holds an old token,
       // so its late commit fails here instead of overwriting the newer attempt.
       ConditionExpression: "claimToken = :token AND #status = :inProgress",
@@ -109,7 +125,7 @@ export class DynamoJobStore implements JobStore {
       error: { code: ErrorCode.TIMED_OUT, message: "the attempt's lease expired with no attempts left", retryable: false },
     };
     return this.fenced(jobId, {
-      ...this.outcomeUpdate(outcome, nowMs, values),
+      ...this.outcomeUpdate(outcome, nowMs, values, jobId, "LEASE_EXPIRED"),
       ConditionExpression: "claimToken = :token AND #status = :inProgress AND leaseExpiresAt < :nowMs",
       ExpressionAttributeValues: values,
     });
@@ -119,10 +135,17 @@ export class DynamoJobStore implements JobStore {
     const now = new Date(nowMs).toISOString();
     const owned = ownerCondition(owner);
     return this.update(jobId, {
-      UpdateExpression: `SET #status = :canceled, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt REMOVE ${this.sweepKeys}`,
+      UpdateExpression: `SET #status = :canceled, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt, ${JOB_TABLE.doneIndex.hashKey} = :doneShard REMOVE ${this.sweepKeys}`,
       ConditionExpression: `#status = :queued${owned.condition}`,
       ExpressionAttributeNames: { "#status": "status", ...owned.names },
-      ExpressionAttributeValues: { ":canceled": JobStatus.CANCELED, ":queued": JobStatus.QUEUED, ":now": now, ":expiresAt": this.expiresAt(nowMs), ...owned.values },
+      ExpressionAttributeValues: {
+        ":canceled": JobStatus.CANCELED,
+        ":queued": JobStatus.QUEUED,
+        ":now": now,
+        ":expiresAt": this.expiresAt(nowMs),
+        ":doneShard": doneShard(JobStatus.CANCELED, this.shardOf(jobId)),
+        ...owned.values,
+      },
     });
   }
 
@@ -134,7 +157,8 @@ export class DynamoJobStore implements JobStore {
       UpdateExpression:
         `SET previousStatus = #status, #status = :queued, attempts = :zero, sweeps = :zero, updatedAt = :now, dueAt = :nowMs, ${JOB_TABLE.sweepIndex.hashKey} = :shard, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt` +
         `${requestId === undefined ? "" : ", requestId = :requestId"} ` +
-        `REMOVE #result, #error, startedAt, finishedAt, claimToken, leaseExpiresAt, ${JOB_TABLE.ttlAttribute}`,
+        // A retry starts a new run: it leaves the finished jobs' index and its attempt log restarts.
+        `REMOVE #result, #error, startedAt, finishedAt, claimToken, leaseExpiresAt, attemptLog, ${JOB_TABLE.ttlAttribute}, ${JOB_TABLE.doneIndex.hashKey}`,
       ConditionExpression: `#status IN (:failed, :canceled)${owned.condition}`,
       ExpressionAttributeNames: { "#status": "status", "#result": "result", "#error": "error", ...owned.names },
       ExpressionAttributeValues: {
@@ -201,26 +225,33 @@ export class DynamoJobStore implements JobStore {
     return due;
   }
 
-  /** The update expression for an outcome; fills `values` with what it names. */
-  private outcomeUpdate(outcome: AttemptOutcome, nowMs: number, values: Record<string, unknown>) {
+  /**
+   * The update expression for an outcome; fills `values` with what it names. The attempt's end
+   * goes into the attempt log in the same write (`finish` overrides how it reads there).
+   */
+  private outcomeUpdate(outcome: AttemptOutcome, nowMs: number, values: Record<string, unknown>, jobId: string, finish?: AttemptFinish["outcome"]) {
     values[":status"] = outcome.status;
     values[":now"] = new Date(nowMs).toISOString();
+    values[":noAttempts"] = [];
+    values[":attemptEntry"] = [attemptFinish(outcome, values[":now"] as string, finish)];
     if (outcome.status === JobStatus.QUEUED) {
       values[":error"] = outcome.error;
       values[":sweepAt"] = outcome.retryAtMs + this.graceMs;
       values[":dueAt"] = outcome.retryAtMs;
       return {
-        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, dueAt = :dueAt, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt REMOVE leaseExpiresAt`,
+        UpdateExpression: `SET #status = :status, #error = :error, updatedAt = :now, dueAt = :dueAt, ${JOB_TABLE.sweepIndex.rangeKey} = :sweepAt, ${APPEND_ATTEMPT} REMOVE leaseExpiresAt`,
         ExpressionAttributeNames: { "#status": "status", "#error": "error" },
       };
     }
-    // Terminal: leave the sweep index (sparse) and start the retention clock.
+    // Terminal: leave the sweep index (sparse), enter the finished jobs' index, start the retention clock.
     values[":expiresAt"] = this.expiresAt(nowMs);
+    values[":doneShard"] = doneShard(outcome.status, this.shardOf(jobId));
     const field = outcome.status === JobStatus.SUCCEEDED ? "result" : "error";
     values[`:${field}`] = outcome.status === JobStatus.SUCCEEDED ? outcome.result : outcome.error;
     return {
       UpdateExpression:
-        `SET #status = :status, #${field} = :${field}, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt ` +
+        `SET #status = :status, #${field} = :${field}, updatedAt = :now, finishedAt = :now, ${JOB_TABLE.ttlAttribute} = :expiresAt, ` +
+        `${JOB_TABLE.doneIndex.hashKey} = :doneShard, ${APPEND_ATTEMPT} ` +
         `REMOVE leaseExpiresAt, ${this.sweepKeys}${field === "result" ? ", #error" : ""}`,
       ExpressionAttributeNames: { "#status": "status", [`#${field}`]: field, ...(field === "result" && { "#error": "error" }) },
     };
@@ -269,7 +300,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   private shardOf(jobId: string): number {
-    return Number.parseInt(jobId.slice(0, 8), 16) % this.settings.sweepShards;
+    return shardOf(jobId, this.settings.sweepShards);
   }
 
   private expiresAt(nowMs: number): number {
@@ -302,6 +333,12 @@ function ownerCondition(owner: string | undefined): { condition: string; names: 
   if (owner === undefined) return { condition: "", names: {}, values: {} };
   const condition = owner === PUBLIC_OWNER ? " AND (#owner = :owner OR attribute_not_exists(#owner))" : " AND #owner = :owner";
   return { condition, names: { "#owner": "owner" }, values: { ":owner": owner } };
+}
+
+/** How an outcome reads in the attempt log. */
+function attemptFinish(outcome: AttemptOutcome, finishedAt: string, finish?: AttemptFinish["outcome"]): AttemptFinish {
+  const read = finish ?? (outcome.status === JobStatus.QUEUED ? "RETRYING" : outcome.status);
+  return { finishedAt, outcome: read, ...(outcome.status !== JobStatus.SUCCEEDED && { errorCode: outcome.error.code }) };
 }
 
 /** The item a failed condition saw (AWS returns it; dynalite ignores the request and returns none). */

@@ -1,23 +1,46 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import * as v from "valibot";
+import type { JobListing, JobFilter } from "../adapters/jobListing";
+import type { RequestRecords } from "../adapters/requestRecords";
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
 import type { AuthSettings } from "../auth/authSettings";
 import { routeScopes } from "../auth/authMode";
 import { callerOf, holdsRouteScope, PUBLIC_CALLER } from "../auth/caller";
 import type { IdSecretSource } from "../auth/idSecret";
-import { toJobView } from "../domain/job";
+import { toJobView, type JobStatus } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
-import { isIdempotencyKey, validateSubmission } from "../domain/submission";
-import { IdempotencyKeyConflictError, IdSecretUnavailableError, InsufficientScopeError, JobNotFoundError, JobStateConflictError, StoreUnavailableError, UnauthenticatedError } from "../errors";
+import { isIdempotencyKey, toFieldErrors, validateSubmission, type FieldError } from "../domain/submission";
+import {
+  ForbiddenOwnerError,
+  IdempotencyKeyConflictError,
+  IdSecretUnavailableError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  JobNotFoundError,
+  JobStateConflictError,
+  RequestInProgressError,
+  StoreUnavailableError,
+  UnauthenticatedError,
+} from "../errors";
 import { describeError, type Logger } from "../log";
 import { statusClass, UNMATCHED_ROUTE } from "../metrics";
 import { PREFLIGHT_ROUTE_KEY, resolveRoute, routeKey, routes, type Operation } from "../routes";
+import { openApiDocument } from "../openapi";
+import { BulkActions, type BulkAction } from "./bulkActions";
+import { InvalidCursorError } from "./cursor";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
+import { JobSearch } from "./jobSearch";
 import { JobService } from "./jobService";
+import { BulkRequestSchema, ListQuerySchema, SummaryQuerySchema } from "./schemas";
 
 export interface ApiHandlerDeps {
   store: JobStore;
+  /** The listing indexes: `GET /jobs`, the summary, bulk actions by filter. */
+  listing: JobListing;
+  /** Records of bulk calls made under an `Idempotency-Key`. */
+  records: RequestRecords;
   queue: JobQueue;
   jobTypes: JobTypeRegistry;
   logger: Logger;
@@ -52,14 +75,12 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const routeByOperation = new Map(routes.map((route) => [route.operation as Operation, route]));
   const now = deps.now ?? Date.now;
 
-  const operations: Record<Operation, (event: APIGatewayProxyEventV2, service: JobService) => Promise<HttpResponse>> = {
-    async submitJob(event, service) {
+  let openApi: Record<string, unknown> | undefined;
+
+  const operations: Record<Operation, (event: APIGatewayProxyEventV2, services: RequestServices) => Promise<HttpResponse>> = {
+    async submitJob(event, { service }) {
       const idempotencyKey = header(event, "idempotency-key");
-      if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
-        return problem(400, ProblemType.validation, "Bad Request", "Idempotency-Key must be 1 to 255 printable ASCII characters", [
-          { path: "header:Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
-        ]);
-      }
+      if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) return badIdempotencyKey();
       const body = readJsonBody(event, deps.maxBodyBytes);
       if (!body.ok) return body.response;
       const validation = validateSubmission(body.body, deps.jobTypes);
@@ -71,20 +92,54 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       if (replayed) return json(200, toJobView(job), { ...location, "idempotent-replayed": "true" });
       return json(202, { jobId: job.jobId, type: job.type, status: job.status, createdAt: job.createdAt }, location);
     },
-    async getJob(event, service) {
+    async getJob(event, { service }) {
       return json(200, toJobView(await service.get(jobIdOf(event))));
     },
-    async cancelJob(event, service) {
+    async cancelJob(event, { service }) {
       return json(200, toJobView(await service.cancel(jobIdOf(event))));
     },
-    async retryJob(event, service) {
+    async retryJob(event, { service }) {
       const job = await service.retry(jobIdOf(event));
       return json(202, toJobView(job), { location: `/jobs/${job.jobId}` });
+    },
+    async listJobs(event, { search }) {
+      const query = parseQuery(ListQuerySchema, event);
+      const filter: JobFilter = {
+        ...(query.status && { statuses: query.status as JobStatus[] }),
+        ...(query.type !== undefined && { type: query.type }),
+        ...(query.createdAfter !== undefined && { createdAfterMs: Date.parse(query.createdAfter) }),
+        ...(query.createdBefore !== undefined && { createdBeforeMs: Date.parse(query.createdBefore) }),
+      };
+      return json(200, await search.list({ filter, limit: query.limit, cursor: query.cursor, owner: query.owner }));
+    },
+    async summarizeJobs(event, { search }) {
+      return json(200, await search.summary(parseQuery(SummaryQuerySchema, event)));
+    },
+    async bulkRetryJobs(event, services) {
+      return bulk("retry", event, services);
+    },
+    async bulkCancelJobs(event, services) {
+      return bulk("cancel", event, services);
     },
     async listJobTypes() {
       return json(200, jobTypesResponse);
     },
+    async getOpenApi() {
+      openApi ??= openApiDocument({ jobTypes: deps.jobTypes, authMode: deps.auth.mode, requireScopes: deps.auth.requireScopes });
+      return json(200, openApi);
+    },
   };
+
+  async function bulk(action: BulkAction, event: APIGatewayProxyEventV2, { bulkActions }: RequestServices): Promise<HttpResponse> {
+    const idempotencyKey = header(event, "idempotency-key");
+    if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) return badIdempotencyKey();
+    const body = readJsonBody(event, deps.maxBodyBytes);
+    if (!body.ok) return body.response;
+    const parsed = v.safeParse(BulkRequestSchema, body.body);
+    if (!parsed.success) return problem(400, ProblemType.validation, "Bad Request", "the bulk request is invalid", toFieldErrors(parsed.issues));
+    const { response, replayed } = await bulkActions.run(action, parsed.output, idempotencyKey);
+    return json(200, response, replayed ? { "idempotent-replayed": "true" } : {});
+  }
 
   /**
    * The service for one request, as its caller. Every operation but the public job types needs a
@@ -92,14 +147,17 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
    * function runs, so a missing one means a route declared without its authorizer, refused here
    * rather than trusted.
    */
-  function serviceFor(operation: Operation, event: APIGatewayProxyEventV2, logger: Logger, requestId: string | undefined): JobService {
+  function servicesFor(operation: Operation, event: APIGatewayProxyEventV2, logger: Logger, requestId: string | undefined): RequestServices {
     const route = routeByOperation.get(operation)!;
-    const caller = callerOf(event, deps.auth);
+    let caller = callerOf(event, deps.auth);
     // A public operation touches no job: whoever asks, it runs as the public caller.
-    if (route.access === "public") return new JobService({ ...deps, logger, requestId, caller: caller ?? PUBLIC_CALLER });
-    if (!caller) throw new UnauthenticatedError();
-    if (!holdsRouteScope(caller, route, deps.auth)) throw new InsufficientScopeError(routeScopes(route));
-    return new JobService({ ...deps, logger, requestId, caller });
+    if (route.access === "public") caller ??= PUBLIC_CALLER;
+    else if (!caller) throw new UnauthenticatedError();
+    else if (!holdsRouteScope(caller, route, deps.auth)) throw new InsufficientScopeError(routeScopes(route));
+    const service = new JobService({ ...deps, logger, requestId, caller });
+    const secret = () => service.secret();
+    const search = new JobSearch({ listing: deps.listing, caller, cursorSecret: secret, now });
+    return { service, search, bulkActions: new BulkActions({ search, jobs: service, records: deps.records, caller, idSecret: secret, now }) };
   }
 
   return async (event, context) => {
@@ -113,7 +171,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     if (!routed.ok) response = routed.response;
     else {
       try {
-        response = await operations[routed.operation](routed.event, serviceFor(routed.operation, event, logger, apiRequestId));
+        response = await operations[routed.operation](routed.event, servicesFor(routed.operation, event, logger, apiRequestId));
       } catch (error) {
         response = errorResponse(error, event, logger);
       }
@@ -154,7 +212,37 @@ function routeOf(
   return { ok: false, response: problem(404, ProblemType.notFound, "Not Found", "no such route") };
 }
 
+/** What an operation works with: the caller's job service, its search, its bulk actions. */
+interface RequestServices {
+  service: JobService;
+  search: JobSearch;
+  bulkActions: BulkActions;
+}
+
 class MalformedJobIdError extends Error {}
+
+/** A query string that fails its schema: the field errors, each path `query:<name>`. */
+class InvalidQueryError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super("invalid query");
+  }
+}
+
+/**
+ * The query string against its schema. API Gateway joins a repeated parameter's values with
+ * commas, which a status list reads as several statuses.
+ */
+function parseQuery<TSchema extends v.GenericSchema>(schema: TSchema, event: APIGatewayProxyEventV2): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(schema, { ...(event.queryStringParameters ?? {}) });
+  if (!parsed.success) throw new InvalidQueryError(toFieldErrors(parsed.issues).map((error) => ({ ...error, path: `query:${error.path}` })));
+  return parsed.output;
+}
+
+function badIdempotencyKey(): HttpResponse {
+  return problem(400, ProblemType.validation, "Bad Request", "Idempotency-Key must be 1 to 255 printable ASCII characters", [
+    { path: "header:Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+  ]);
+}
 
 function jobIdOf(event: APIGatewayProxyEventV2): string {
   const jobId = event.pathParameters?.jobId ?? "";
@@ -166,6 +254,13 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   if (error instanceof MalformedJobIdError) {
     return problem(400, ProblemType.validation, "Bad Request", "the job id is malformed", [{ path: "jobId", message: "must be a lower-case UUID" }]);
   }
+  if (error instanceof InvalidQueryError) return problem(400, ProblemType.validation, "Bad Request", "the query is invalid", error.errors);
+  if (error instanceof InvalidCursorError) {
+    return problem(400, ProblemType.validation, "Bad Request", "the cursor is not valid for this request", [{ path: "query:cursor", message: "pass back a nextCursor unchanged, with the same filters" }]);
+  }
+  if (error instanceof InvalidRequestError) return problem(400, ProblemType.validation, "Bad Request", error.detail, error.errors);
+  if (error instanceof ForbiddenOwnerError) return problem(403, ProblemType.forbidden, "Forbidden", "only an admin may name another owner");
+  if (error instanceof RequestInProgressError) return problem(409, ProblemType.conflict, "Conflict", "a request with this Idempotency-Key is still running; retry in a moment");
   if (error instanceof JobNotFoundError) return problem(404, ProblemType.notFound, "Not Found", "no job has this id");
   if (error instanceof JobStateConflictError) {
     return problem(409, ProblemType.conflict, "Conflict", `the job is ${error.status}`);

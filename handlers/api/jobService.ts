@@ -1,10 +1,9 @@
 import type { JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
-import { PUBLIC_OWNER } from "../auth/authMode";
 import type { Caller } from "../auth/caller";
 import type { IdSecretSource } from "../auth/idSecret";
 import { keyedJobId } from "../auth/keyedJobId";
-import { JobStatus, type Job } from "../domain/job";
+import { JobStatus, ownerOf, type Job } from "../domain/job";
 import { newJobId } from "../domain/jobId";
 import type { JobTypeRegistry } from "../domain/jobTypes";
 import { submissionHash, type Submission } from "../domain/submission";
@@ -35,10 +34,11 @@ export interface JobServiceDeps {
   idSecret: IdSecretSource;
 }
 
-/** The owner a stored job belongs to: jobs stored before owners were recorded are the public owner's. */
-export function ownerOf(job: Pick<Job, "owner">): string {
-  return job.owner ?? PUBLIC_OWNER;
-}
+/** @see ownerOf of handlers/domain/job.ts */
+export { ownerOf };
+
+/** What one conditional transition did: moved the job, or found it as `current` (none: missing or not the caller's). */
+export type Transition = { changed: true; job: Job } | { changed: false; current: Job | undefined };
 
 /**
  * What the API does with jobs, free of HTTP: submit, read, cancel, retry. One per request.
@@ -106,45 +106,71 @@ export class JobService {
 
   /** `QUEUED` → `CANCELED`; an already canceled job is returned as it is. */
   async cancel(jobId: string): Promise<Job> {
-    try {
-      const nowMs = this.now();
-      const job = await this.deps.store.cancel(jobId, nowMs, this.ownerCondition);
-      logTransition(this.deps.logger, { job, from: JobStatus.QUEUED, to: JobStatus.CANCELED, by: "api", nowMs });
-      return job;
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      const current = error.current ?? (await this.deps.store.get(jobId));
-      if (!current || !this.sees(current)) throw new JobNotFoundError(jobId);
-      if (current.status === JobStatus.CANCELED) return current;
-      throw new JobStateConflictError(jobId, current.status, "canceled");
-    }
+    const moved = await this.cancelQueued(jobId);
+    if (moved.changed) return moved.job;
+    if (!moved.current) throw new JobNotFoundError(jobId);
+    if (moved.current.status === JobStatus.CANCELED) return moved.current;
+    throw new JobStateConflictError(jobId, moved.current.status, "canceled");
   }
 
   /** `FAILED` or `CANCELED` → `QUEUED` with attempts reset, and enqueued again. */
   async retry(jobId: string): Promise<Job> {
-    let job: Job;
+    const moved = await this.retryFinished(jobId);
+    if (moved.changed) return moved.job;
+    if (!moved.current) throw new JobNotFoundError(jobId);
+    throw new JobStateConflictError(jobId, moved.current.status, "retried");
+  }
+
+  /**
+   * The cancel's one conditional write (`QUEUED` → `CANCELED`, the owner in the condition). When
+   * the condition fails, `current` is the job as the caller may see it (none: missing or not
+   * the caller's). Bulk cancel moves each job through this.
+   */
+  async cancelQueued(jobId: string): Promise<Transition> {
     const nowMs = this.now();
+    try {
+      const job = await this.deps.store.cancel(jobId, nowMs, this.ownerCondition);
+      logTransition(this.deps.logger, { job, from: JobStatus.QUEUED, to: JobStatus.CANCELED, by: "api", nowMs });
+      return { changed: true, job };
+    } catch (error) {
+      return { changed: false, current: await this.currentAfter(error, jobId) };
+    }
+  }
+
+  /** The retry's one conditional write, then the enqueue; as {@link cancelQueued} for a failed condition. Bulk retry moves each job through this. */
+  async retryFinished(jobId: string): Promise<Transition> {
+    const nowMs = this.now();
+    let job: Job;
     try {
       job = await this.deps.store.retry(jobId, nowMs, { requestId: this.deps.requestId, owner: this.ownerCondition });
     } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      const current = error.current ?? (await this.deps.store.get(jobId));
-      if (!current || !this.sees(current)) throw new JobNotFoundError(jobId);
-      throw new JobStateConflictError(jobId, current.status, "retried");
+      return { changed: false, current: await this.currentAfter(error, jobId) };
     }
     logTransition(this.deps.logger, { job, from: job.previousStatus ?? JobStatus.FAILED, to: JobStatus.QUEUED, by: "api", nowMs, fields: { retry: true } });
     await this.enqueueOrLeaveToSweeper(jobId, 0);
-    return job;
+    return { changed: true, job };
+  }
+
+  /** The job a failed condition saw, if the caller may see it; any other error is thrown on. */
+  private async currentAfter(error: unknown, jobId: string): Promise<Job | undefined> {
+    if (!(error instanceof ConditionFailedError)) throw error;
+    const current = error.current ?? (await this.deps.store.get(jobId));
+    return current && this.sees(current) ? current : undefined;
   }
 
   /** Whether the caller may see (and act on) the job. */
-  private sees(job: Job): boolean {
+  sees(job: Job): boolean {
     return this.deps.caller.admin || ownerOf(job) === this.deps.caller.owner;
   }
 
   /** The owner a cancel's or retry's condition requires: none for an admin. */
   private get ownerCondition(): string | undefined {
     return this.deps.caller.admin ? undefined : this.deps.caller.owner;
+  }
+
+  /** The stack's id secret (also the root of the cursor key); {@link IdSecretUnavailableError} when it cannot be had. */
+  secret(): Promise<Uint8Array> {
+    return this.idSecret();
   }
 
   private async idSecret(): Promise<Uint8Array> {

@@ -56,13 +56,63 @@ export interface JobErrorInfo {
   retryable: boolean;
 }
 
-/** A job as the API shows it. Timestamps are ISO 8601 strings. */
-export interface JobView {
+/** The start of an attempt, as the claim writes it into the attempt log. */
+export interface AttemptStart {
+  startedAt: string;
+}
+
+/** The end of an attempt, as the commit (or the sweeper's timeout) writes it into the attempt log. */
+export interface AttemptFinish {
+  finishedAt: string;
+  /** `RETRYING`: failed, another attempt follows; `LEASE_EXPIRED`: its worker was lost. */
+  outcome: "SUCCEEDED" | "FAILED" | "RETRYING" | "LEASE_EXPIRED";
+  errorCode?: string;
+}
+
+/** One attempt of a job's current run, as the API shows it. */
+export interface Attempt {
+  /** 1 for the first attempt of the run. */
+  attempt: number;
+  startedAt: string;
+  finishedAt?: string;
+  outcome: "RUNNING" | AttemptFinish["outcome"];
+  errorCode?: string;
+}
+
+/** Who owns jobs stored before owners were recorded. Same value as `PUBLIC_OWNER` of handlers/auth. */
+const LEGACY_OWNER = "public";
+
+/** The owner a stored job belongs to: jobs stored before owners were recorded are the public owner's. */
+export function ownerOf(job: Pick<JobListItem, "owner">): string {
+  return job.owner ?? LEGACY_OWNER;
+}
+
+/**
+ * The attempts of a job's current run, from its attempt log (starts and finishes in the order
+ * they were written). A start that follows a start without a finish means the earlier attempt's
+ * worker was lost and its lease taken over: that attempt reads `LEASE_EXPIRED`.
+ */
+export function attemptHistoryOf(log: readonly (AttemptStart | AttemptFinish)[] | undefined): Attempt[] {
+  const attempts: Attempt[] = [];
+  for (const entry of log ?? []) {
+    const last = attempts.at(-1);
+    if ("startedAt" in entry) {
+      if (last?.outcome === "RUNNING") last.outcome = "LEASE_EXPIRED";
+      attempts.push({ attempt: attempts.length + 1, startedAt: entry.startedAt, outcome: "RUNNING" });
+    } else if (last?.outcome === "RUNNING") {
+      last.finishedAt = entry.finishedAt;
+      last.outcome = entry.outcome;
+      if (entry.errorCode !== undefined) last.errorCode = entry.errorCode;
+    }
+  }
+  return attempts;
+}
+
+/** A job as a listing shows it: no payload, result or history. Timestamps are ISO 8601 strings. */
+export interface JobListItem {
   jobId: string;
   type: string;
   status: JobStatus;
-  payload: unknown;
-  result?: unknown;
   error?: JobErrorInfo;
   attempts: number;
   maxAttempts: number;
@@ -77,6 +127,14 @@ export interface JobView {
    * recorded, which belong to `public`.
    */
   owner?: string;
+}
+
+/** A job as the API shows it. */
+export interface JobView extends JobListItem {
+  payload: unknown;
+  result?: unknown;
+  /** The attempts of the current run (since the job was submitted or last retried). */
+  attemptHistory?: Attempt[];
 }
 
 /**
@@ -104,22 +162,28 @@ export interface Job extends JobView {
   previousStatus?: JobStatus;
   /** The API request that submitted (or last retried) the job: it travels with every message. */
   requestId?: string;
+  /** Starts and finishes of the current run's attempts, appended by the claim and the commit. */
+  attemptLog?: (AttemptStart | AttemptFinish)[];
 }
 
-/** The client's view of a stored job: protocol bookkeeping stripped. */
+/** The client's view of a stored job: protocol bookkeeping stripped, the attempt log read as attempts. */
 export function toJobView(job: Job): JobView {
-  const view: JobView = {
+  const { payload, result } = job;
+  return { ...toJobListItem(job), payload, ...(result !== undefined && { result }), attemptHistory: attemptHistoryOf(job.attemptLog) };
+}
+
+/** A stored job as a listing shows it. */
+export function toJobListItem(job: Job): JobListItem {
+  const view: JobListItem = {
     jobId: job.jobId,
     type: job.type,
     status: job.status,
-    payload: job.payload,
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
     delaySeconds: job.delaySeconds,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };
-  if (job.result !== undefined) view.result = job.result;
   if (job.error !== undefined) view.error = job.error;
   if (job.startedAt !== undefined) view.startedAt = job.startedAt;
   if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt;

@@ -72,7 +72,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function toFieldErrors(issues: readonly v.BaseIssue<unknown>[], prefix?: string): FieldError[] {
+export function toFieldErrors(issues: readonly v.BaseIssue<unknown>[], prefix?: string): FieldError[] {
   return issues.map((issue) => {
     const path = [prefix, v.getDotPath(issue)].filter((part) => part !== undefined && part !== null && part !== "").join(".");
     // valibot reports a missing key as an "Invalid key" issue on the object; say it plainly.

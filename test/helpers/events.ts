@@ -46,11 +46,15 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
   } else if (request.body !== undefined) {
     body = JSON.stringify(request.body);
   }
+  // As API Gateway: decoded, a repeated parameter's values joined with commas.
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   return {
     version: "2.0",
     routeKey: match?.routeKey ?? "$default",
     rawPath,
     rawQueryString,
+    ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
     headers,
     pathParameters: match && Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
     requestContext: {

@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import * as v from "valibot";
+import { DynamoJobListing } from "../../handlers/adapters/dynamoJobListing";
 import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
+import { DynamoRequestRecords } from "../../handlers/adapters/requestRecords";
 import type { JobStore } from "../../handlers/adapters/jobStore";
 import { SqsJobQueue } from "../../handlers/adapters/sqsJobQueue";
 import { staticIdSecret } from "../../handlers/auth/kmsIdSecret";
@@ -73,8 +75,11 @@ export class Cluster {
     this.check = new DynamoJobStore(emulators.dynamo, settings);
     this.events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
 
+    const dynamo = this.faulty(new DynamoDBClient({ ...LOCAL_AWS, endpoint: emulators.dynamoEndpoint }));
     this.api = createApiHandler({
-      store: store(),
+      store: new DynamoJobStore(dynamo, settings),
+      listing: new DynamoJobListing(dynamo, settings),
+      records: new DynamoRequestRecords(dynamo, settings),
       queue: queue(),
       jobTypes,
       logger: silentLogger,
