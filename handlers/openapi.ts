@@ -1,17 +1,19 @@
 import { toJsonSchemaDefs, type ConversionConfig, type JsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
-import { ProblemType } from "./api/http";
 import * as api from "./api/schemas";
 import { routeScopes, type AuthMode } from "./auth/authMode";
 import type { JobTypeRegistry } from "./domain/jobTypes";
+import { AUTHORIZER_STATUSES, errorResponses, GATEWAY_STATUSES, header, problemTable, responseName, schemaRef as ref, type ResponseHeader } from "./openapiResponses";
 import { routes, type Operation, type Route } from "./routes";
+
+export { PROBLEM_STATUS, UNROUTED_RESPONSES } from "./openapiResponses";
 
 /**
  * The HTTP API's OpenAPI 3.1 document, generated: paths and operations from the route table
  * (`handlers/routes.ts`), bodies, queries and answers from the valibot schemas
  * (`handlers/api/schemas.ts`), one submission schema per job type, the errors from the problem
- * types (`handlers/api/http.ts`). What is written here is only what those do not say: which
- * statuses each operation can answer, and a line of prose here and there.
+ * types (`handlers/api/http.ts`, see `openapiResponses.ts`). What is written here is only what
+ * those do not say: which statuses each operation answers, and a line of prose here and there.
  *
  * Pure (no AWS, no I/O) and deterministic: the same options give the same document, key order
  * included. `GET /openapi.json` serves the stack's own; `npm run openapi` writes `docs/openapi.json`.
@@ -31,69 +33,22 @@ export const OPENAPI_VERSION = "3.1.0";
 /** `info.version`: the API's version, kept equal to package.json's (a unit test checks it). */
 export const API_VERSION = "0.1.0";
 
-/** The status every problem type is answered with (a new problem type does not compile without one). */
-export const PROBLEM_STATUS: Readonly<Record<keyof typeof ProblemType, number>> = {
-  validation: 400,
-  malformedJson: 400,
-  unsupportedMediaType: 415,
-  payloadTooLarge: 413,
-  notFound: 404,
-  unauthenticated: 401,
-  forbidden: 403,
-  methodNotAllowed: 405,
-  conflict: 409,
-  idempotencyConflict: 422,
-  unavailable: 503,
-  starting: 503,
-  internal: 500,
+const CONVERSION: ConversionConfig = {
+  target: "draft-2020-12",
+  // What a client sends: a pipe's input, before its transforms (`limit` is a string in a query).
+  typeMode: "input",
+  // `v.check` has no JSON Schema: it is dropped, and said in prose where it matters.
+  errorMode: "ignore",
+  overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
 };
-
-/**
- * `components.responses` of the answers no operation owns: a path no operation has (`404`), a
- * known path asked with a method it does not take (`405`, with `Allow`).
- */
-export const UNROUTED_RESPONSES = { notFound: "NotFound", methodNotAllowed: "MethodNotAllowed" } as const;
-
-const REASONS: Readonly<Record<number, string>> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  409: "Conflict",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
-
-/** What API Gateway itself may answer any route with: throttling, an integration that failed or timed out. */
-const GATEWAY_STATUSES = [429, 500, 503];
-/** What API Gateway's authorizer answers on a route it guards. */
-const AUTHORIZER_STATUSES = [401, 403];
-
-const HEADERS = {
-  Location: { description: "The job's path, `/jobs/{jobId}`.", schema: { type: "string" } },
-  "Idempotent-Replayed": { description: "`true`: the answer of an earlier request with this Idempotency-Key.", schema: { type: "string", const: "true" } },
-  "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "string" } },
-  Allow: { description: "The methods the path takes.", schema: { type: "string" } },
-  "WWW-Authenticate": { description: "The bearer challenge (RFC 6750), with `error` and `scope` when a token was refused.", schema: { type: "string" } },
-} as const;
-
-/** A response header; `required`: every answer of that status sends it. */
-function header(name: keyof typeof HEADERS, required: boolean): Schema {
-  return { ...HEADERS[name], ...(required && { required }) };
-}
 
 type Schema = Record<string, unknown>;
-type Success = { schema: Schema; description: string; headers?: Partial<Record<keyof typeof HEADERS, boolean>> };
+/** A success answer; a header `true` is sent with every such answer. */
+type Success = { schema: Schema; description: string; headers?: Partial<Record<ResponseHeader, boolean>> };
 
 interface OperationSpec {
-  /** The success answers, by status; a header `true` is always sent. */
   ok: Record<number, Success>;
-  /** The error statuses the operation itself answers, besides 500 and 503 (and an authorizer's 401 and 403). */
+  /** The error statuses the operation answers itself, besides API Gateway's (429, 5xx) and, guarded, an authorizer's. */
   errors: number[];
   query?: v.GenericSchema;
   body?: "submission" | Schema;
@@ -101,7 +56,6 @@ interface OperationSpec {
   idempotent?: boolean;
 }
 
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const jobView = (description: string, headers?: Success["headers"]): Success => ({ schema: ref("JobView"), description, headers });
 const bulk: OperationSpec = {
   ok: { 200: { schema: { oneOf: [ref("BulkDryRun"), ref("BulkResult")] }, description: "A dry run's count and sample, or one call's work (`nextCursor`: call again with it)", headers: { "Idempotent-Replayed": false } } },
@@ -110,7 +64,7 @@ const bulk: OperationSpec = {
   idempotent: true,
 };
 
-/** Per operation, what the route table does not say. */
+/** Per operation, what the route table does not say (read from `handlers/api/handler.ts`). */
 const OPERATIONS: Readonly<Record<Operation, OperationSpec>> = {
   submitJob: {
     ok: {
@@ -155,12 +109,12 @@ const PARAMETER_NOTES: Readonly<Record<string, string>> = {
 export function openApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const closed = options.authMode !== "none";
   const paths: Record<string, Record<string, unknown>> = {};
+  const statuses = new Set<number>([404, 405]);
   for (const route of routes) {
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route, options);
+    for (const status of errorStatuses(route, closed)) statuses.add(status);
   }
-  const statuses = new Set<number>([404, 405]);
-  for (const route of routes) for (const status of errorStatuses(route, closed)) statuses.add(status);
   const scheme = securityScheme(options.authMode);
   return {
     openapi: OPENAPI_VERSION,
@@ -186,7 +140,6 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
 
 function operation(route: Route, options: OpenApiOptions): Record<string, unknown> {
   const spec = OPERATIONS[route.operation];
-  const closed = options.authMode !== "none";
   const parameters = [
     ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: "path", required: true, description: PARAMETER_NOTES[name!], schema: { type: "string" } })),
     ...(spec.query ? queryParameters(spec.query) : []),
@@ -194,32 +147,25 @@ function operation(route: Route, options: OpenApiOptions): Record<string, unknow
   ];
   const responses: Record<string, unknown> = {};
   for (const [status, success] of Object.entries(spec.ok)) {
-    responses[status] = {
-      description: success.description,
-      ...(success.headers && { headers: Object.fromEntries(Object.entries(success.headers).map(([name, required]) => [name, header(name as keyof typeof HEADERS, required)])) }),
-      content: { "application/json": { schema: success.schema } },
-    };
+    const headers = Object.entries(success.headers ?? {}).map(([name, required]) => [name, header(name as ResponseHeader, required)]);
+    responses[status] = { description: success.description, ...(headers.length > 0 && { headers: Object.fromEntries(headers) }), content: { "application/json": { schema: success.schema } } };
   }
-  for (const status of errorStatuses(route, closed)) responses[status] = { $ref: `#/components/responses/${responseName(status)}` };
+  for (const status of errorStatuses(route, options.authMode !== "none")) responses[status] = { $ref: `#/components/responses/${responseName(status)}` };
+  const body = spec.body === "submission" ? { oneOf: submissionNames(options.jobTypes).map(([, name]) => ref(name)) } : spec.body;
   return {
     operationId: route.operation,
     summary: route.summary,
     ...(route.method === "GET" && { description: "Also answered to `HEAD`: the same status and headers, no body." }),
     ...(parameters.length > 0 && { parameters }),
-    ...(spec.body && {
-      requestBody: {
-        required: true,
-        content: { "application/json": { schema: spec.body === "submission" ? { oneOf: submissionNames(options.jobTypes).map(([, name]) => ref(name)) } : spec.body } },
-      },
-    }),
+    ...(body && { requestBody: { required: true, content: { "application/json": { schema: body } } } }),
     responses,
-    ...(closed && route.access !== "public" && { security: security(route, options) }),
+    ...(options.authMode !== "none" && route.access !== "public" && { security: security(route, options) }),
   };
 }
 
 function errorStatuses(route: Route, closed: boolean): number[] {
-  const secured = closed && route.access !== "public";
-  return [...new Set([...OPERATIONS[route.operation].errors, ...(secured ? AUTHORIZER_STATUSES : []), ...GATEWAY_STATUSES])].sort((a, b) => a - b);
+  const guarded = closed && route.access !== "public";
+  return [...new Set([...OPERATIONS[route.operation].errors, ...(guarded ? AUTHORIZER_STATUSES : []), ...GATEWAY_STATUSES])].sort((a, b) => a - b);
 }
 
 function security(route: Route, options: OpenApiOptions): Record<string, string[]>[] {
@@ -238,6 +184,7 @@ function securityScheme(mode: AuthMode): { name: string; scheme: Schema } | unde
   if (mode === "iam") {
     return {
       name: "sigv4",
+      // OpenAPI has no SigV4 scheme: an Authorization header, as API Gateway's own exports describe it.
       scheme: {
         type: "apiKey",
         in: "header",
@@ -256,21 +203,13 @@ function queryParameters(query: v.GenericSchema): Schema[] {
   return Object.entries(json.properties).map(([name, schema]) => ({ name, in: "query", required: json.required.includes(name), description: PARAMETER_NOTES[name], schema }));
 }
 
-const CONVERSION: ConversionConfig = {
-  target: "draft-2020-12",
-  // What a client sends: a pipe's input, before its transforms (`limit` is a string in a query).
-  typeMode: "input",
-  // `v.check` has no JSON Schema: it is dropped, and said in prose where it matters.
-  errorMode: "ignore",
-  overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
-};
-
 /** `Submission.<type>` per job type (characters a component name may not have become `_`). */
 function submissionNames(jobTypes: JobTypeRegistry): [string, string][] {
   return [...jobTypes.keys()].map((type) => [type, `Submission.${type.replace(/[^\w.-]/g, "_")}`]);
 }
 
 function componentSchemas(jobTypes: JobTypeRegistry): Record<string, unknown> {
+  // The submission envelope with the type fixed and the payload that type's own schema.
   const submissions = Object.fromEntries(
     submissionNames(jobTypes).map(([type, name]) => [name, v.strictObject({ ...api.SubmissionSchema.entries, type: v.literal(type), payload: jobTypes.get(type)!.schema })]),
   );
@@ -295,37 +234,10 @@ function componentSchemas(jobTypes: JobTypeRegistry): Record<string, unknown> {
   );
   schemas.BulkRequest!.description = "Exactly one of `filter` and `jobIds`.";
   schemas.Problem!.description = "An RFC 9457 problem: every error CloudQueue answers itself. Act on `status` and `type`, never on the text.";
-  schemas.GatewayMessage!.description = "API Gateway's own answer (its authorizer's 401 and 403, throttling, a failed integration). Act on the status, never on the text.";
+  schemas.GatewayMessage!.description = "API Gateway's own answer (its authorizer's 401 and 403, a body over its limit, throttling, an integration that failed or timed out). Act on the status, never on the text.";
   for (const [type, name] of submissionNames(jobTypes)) schemas[name]!.description = `A \`${type}\` job: ${jobTypes.get(type)!.description}`;
   return schemas;
 }
-
-/** One `components.responses` entry per error status: CloudQueue's problem, API Gateway's message, or either. */
-function errorResponses(statuses: number[], closed: boolean): Record<string, unknown> {
-  const gatewayStatuses = [...GATEWAY_STATUSES, ...(closed ? AUTHORIZER_STATUSES : [])];
-  const headers: Record<number, Record<string, unknown>> = {
-    401: { "WWW-Authenticate": header("WWW-Authenticate", false) },
-    403: { "WWW-Authenticate": header("WWW-Authenticate", false) },
-    405: { Allow: header("Allow", true) },
-    503: { "Retry-After": header("Retry-After", false) },
-  };
-  return Object.fromEntries(
-    statuses.map((status) => {
-      const types = Object.entries(PROBLEM_STATUS)
-        .filter(([, problemStatus]) => problemStatus === status)
-        .map(([key]) => ProblemType[key as keyof typeof ProblemType]);
-      const content: Record<string, unknown> = {};
-      if (types.length > 0) content["application/problem+json"] = { schema: { ...ref("Problem"), properties: { type: { enum: types }, status: { const: status } } } };
-      if (gatewayStatuses.includes(status)) content["application/json"] = { schema: ref("GatewayMessage") };
-      return [responseName(status), { description: REASONS[status], ...(headers[status] && { headers: headers[status] }), content }];
-    }),
-  );
-}
-
-function responseName(status: number): string {
-  return REASONS[status]!.replace(/ /g, "");
-}
-
 
 function describeDocument(options: OpenApiOptions): string {
   const mode =
@@ -334,17 +246,14 @@ function describeDocument(options: OpenApiOptions): string {
       : options.authMode === "iam"
         ? "authMode `iam` (requests signed with SigV4)"
         : `authMode \`jwt\` with route scopes ${(options.requireScopes ?? true) ? "required (a token needs one of the operation's scopes)" : "not required (any valid token)"}`;
-  const problems = Object.entries(ProblemType)
-    .map(([key, type]) => `| \`${type}\` | ${PROBLEM_STATUS[key as keyof typeof ProblemType]} |`)
-    .join("\n");
   return [
     "CloudQueue's HTTP API. Generated from the route table (`handlers/routes.ts`), the valibot schemas (`handlers/api/schemas.ts`), the job types and the problem types (`handlers/api/http.ts`): not written by hand.",
     `This document describes a stack with ${mode} and the job types ${[...options.jobTypes.keys()].map((type) => `\`${type}\``).join(", ")}. Every stack serves the document of its own mode and job types at \`GET /openapi.json\`.`,
     [
       "- `HEAD` is answered wherever `GET` is: the same status and headers, no body.",
       "- A path no operation has is answered `404` (`#/components/responses/NotFound`); a path asked with a method it does not take, `405` with `Allow` (`#/components/responses/MethodNotAllowed`).",
-      "- The errors CloudQueue answers itself are RFC 9457 problems (`application/problem+json`); API Gateway's own answers (an authorizer's 401 and 403, throttling, a failed integration) are `{\"message\"}` as `application/json`. Act on the status and the problem `type`, never on a text.",
+      "- The errors CloudQueue answers itself are RFC 9457 problems (`application/problem+json`); API Gateway's own answers (an authorizer's 401 and 403, a body over its 10 MiB, throttling, an integration that failed or timed out) are `{\"message\"}` as `application/json`. Act on the status and the problem `type`, never on a text.",
     ].join("\n"),
-    `| Problem type | Status |\n|---|---|\n${problems}`,
+    problemTable(),
   ].join("\n\n");
 }

@@ -62,7 +62,7 @@ export function resolveRoute(method: string, path: string): RouteResolution {
   // HEAD is GET without the body (RFC 9110): wherever GET is served, so is HEAD.
   const match = matchRoute(method.toUpperCase() === "HEAD" ? "GET" : method, path);
   if (match) return { kind: "route", match };
-  const allow = routes.filter((route) => matchPath(route, path) !== undefined).flatMap((route) => (route.method === "GET" ? ["GET", "HEAD"] : [route.method]));
+  const allow = [...new Set(routes.filter((route) => matchPath(route, path) !== undefined).flatMap((route) => (route.method === "GET" ? ["GET", "HEAD"] : [route.method])))];
   return allow.length > 0 ? { kind: "methodNotAllowed", allow } : { kind: "notFound" };
 }
 

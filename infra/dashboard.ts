@@ -15,7 +15,7 @@ export type FunctionRole = (typeof FUNCTION_ROLES)[number];
  * The DynamoDB operations the handlers call on the jobs table (their grants in `infra/functions.ts`;
  * a test holds the two in step). `ThrottledRequests` is published per table and operation.
  */
-export const DYNAMODB_OPERATIONS = ["PutItem", "GetItem", "UpdateItem", "Query"] as const;
+export const DYNAMODB_OPERATIONS = ["PutItem", "GetItem", "UpdateItem", "BatchGetItem", "Query"] as const;
 
 /** The resources the dashboard and the alarms watch, by the names CloudWatch knows them by. */
 export interface WatchedResources<T = string> {

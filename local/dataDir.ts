@@ -1,11 +1,19 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /** A data folder this process holds; `release()` frees it for the next start. */
 export interface DataDirLock {
   dir: string;
+  /**
+   * Writes {@link STACK_FILE}: where this running stack answers, for the `cloudqueue` CLI to find
+   * it on whatever port it took. Written whole (a temporary file renamed into place).
+   */
+  announce(info: { apiUrl: string; pageUrl: string; metricsUrl: string; auth: string }): void;
   release(): void;
 }
+
+/** The running stack's addresses, in its data folder while it runs (read by `cli/target.ts`). */
+export const STACK_FILE = "local-stack.json";
 
 /** A data folder that cannot be used; the message says why and what to do. */
 export class DataDirError extends Error {
@@ -40,10 +48,18 @@ export function lockDataDir(path: string): DataDirLock {
   } catch (error) {
     throw new DataDirError(`data dir ${dir} is not writable (${reason(error)}); choose another with --data-dir or CLOUDQUEUE_DATA_DIR, or use --in-memory`);
   }
+  const stackPath = join(dir, STACK_FILE);
   return {
     dir,
+    announce(info) {
+      const temporary = `${stackPath}.${process.pid}.tmp`;
+      writeFileSync(temporary, `${JSON.stringify({ pid: process.pid, ...info, startedAt: new Date().toISOString() }, null, 2)}\n`);
+      renameSync(temporary, stackPath);
+    },
     release() {
-      if (holderOf(lockPath) === process.pid) rmSync(lockPath, { force: true });
+      if (holderOf(lockPath) !== process.pid) return;
+      rmSync(stackPath, { force: true });
+      rmSync(lockPath, { force: true });
     },
   };
 }

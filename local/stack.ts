@@ -155,6 +155,7 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
     const port = (front.server.address() as AddressInfo).port;
     const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
     const origin = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+    lock?.announce({ apiUrl: origin, pageUrl: `${origin}/`, metricsUrl: `${origin}${METRICS_PATH}`, auth: auth.info.mode });
     return {
       pageUrl: `${origin}/`,
       apiUrl: origin,

@@ -312,7 +312,8 @@ function describe(id: FlowNodeId, resource: DeclaredResource, resources: Resourc
     case FLOW_NODE.table: {
       const indexes: Array<{ name: string }> = inputs.globalSecondaryIndexes ?? [];
       const sweepIndex = indexes.some((index) => index.name === JOB_TABLE.sweepIndex.name) ? "\n+ sweep index" : "";
-      return `jobs table\nDynamoDB ${inputs.billingMode === "PAY_PER_REQUEST" ? "on-demand" : "provisioned"}${sweepIndex}`;
+      const listing = [JOB_TABLE.listIndex, JOB_TABLE.doneIndex].filter((wanted) => indexes.some((index) => index.name === wanted.name)).length;
+      return `jobs table\nDynamoDB ${inputs.billingMode === "PAY_PER_REQUEST" ? "on-demand" : "provisioned"}${sweepIndex}${listing > 0 ? `\n+ ${listing} listing indexes` : ""}`;
     }
     case FLOW_NODE.queue:
       return `job queue\nSQS\nvisibility ${inputs.visibilityTimeoutSeconds} s`;

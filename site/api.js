@@ -43,6 +43,13 @@ export const STATUS_TEXT = /** @type {const} */ ({
   CANCELED: "Canceled",
 });
 
+/**
+ * The statuses each bulk action moves jobs from (docs/OPERATIONS.md): a bulk filter naming any
+ * other status is refused.
+ * @type {Readonly<Record<"retry" | "cancel", readonly JobStatus[]>>}
+ */
+export const BULK_FROM = { retry: ["FAILED", "CANCELED"], cancel: ["QUEUED"] };
+
 /** @param {string} status */
 export function isTerminal(status) {
   return /** @type {readonly string[]} */ (TERMINAL).includes(status);
@@ -145,7 +152,7 @@ export class ApiClient {
    * @returns {Promise<Job>}
    */
   submit(submission, options = {}) {
-    const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    const headers = idempotencyHeaders(options.idempotencyKey);
     return /** @type {Promise<Job>} */ (this.request("POST", "jobs", submission, headers));
   }
 
@@ -198,7 +205,7 @@ export class ApiClient {
    * @returns {Promise<BulkDryRun | BulkResult>}
    */
   bulk(action, request, options = {}) {
-    const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {};
+    const headers = idempotencyHeaders(options.idempotencyKey);
     return /** @type {Promise<BulkDryRun | BulkResult>} */ (this.request("POST", `jobs/bulk/${action}`, request, headers));
   }
 
@@ -241,6 +248,38 @@ export class ApiClient {
     }
     if (!response.ok) throw new ApiError(response.status, problemOf(response.status, parsed), retryAfterSeconds(response));
     return parsed;
+  }
+}
+
+/**
+ * The `Idempotency-Key` header of a request, when it has a key.
+ * @param {string | undefined} key
+ * @returns {Record<string, string>}
+ */
+function idempotencyHeaders(key) {
+  return key ? { "idempotency-key": key } : {};
+}
+
+/** Tries of a call {@link withRetryAfter} makes at most. */
+export const RETRY_AFTER_ATTEMPTS = 10;
+
+/**
+ * Calls `call` again when it fails with an answer marked "try again" (429, or 503 with
+ * Retry-After: a stack still starting, a throttled API), waiting what the answer asks (at most
+ * 5 s a time), up to {@link RETRY_AFTER_ATTEMPTS} tries; any other failure is thrown at once.
+ * @template T
+ * @param {() => Promise<T>} call
+ * @returns {Promise<T>}
+ */
+export async function withRetryAfter(call) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const waitSeconds = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+      if (!waitSeconds || attempt >= RETRY_AFTER_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(waitSeconds, 5) * 1000));
+    }
   }
 }
 

@@ -1,15 +1,18 @@
 // @ts-check
-import { ApiClient, ApiError, isTerminal } from "./api.js";
+import { ApiClient, ApiError, isTerminal, withRetryAfter } from "./api.js";
 import { byId, el, setMessage, timeElement } from "./dom.js";
 import { describeChange, renderJob } from "./jobView.js";
 import { MetricsPanel } from "./metricsPanel.js";
+import { OperationsView } from "./operations.js";
 import { JobPoller } from "./polling.js";
 import { forgetAllJobs, forgetJob, loadRecentJobs, rememberJob } from "./recentJobs.js";
 import { SchemaForm } from "./schemaForm.js";
+import { ViewSwitch } from "./views.js";
 
 /**
  * The page: job types from the API, a form per type, the current job polled until it is
- * terminal, cancel and retry, and the jobs submitted from this browser.
+ * terminal, cancel and retry, and the jobs submitted from this browser; and the operations view
+ * (operations.js), on the same client and token.
  *
  * @typedef {import("./api.js").Job} Job
  * @typedef {import("./api.js").JobType} JobType
@@ -76,25 +79,34 @@ function messageOf(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Tries an answer marked "try again" (429, 503 with Retry-After: a stack still starting, a throttled API) again. */
-const RETRY_AFTER_ATTEMPTS = 10;
+const operations = new OperationsView(requireApi, announce);
 
-/**
- * @template T
- * @param {() => Promise<T>} call
- * @returns {Promise<T>}
- */
-async function withRetryAfter(call) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const waitSeconds = error instanceof ApiError ? error.retryAfterSeconds : undefined;
-      if (!waitSeconds || attempt >= RETRY_AFTER_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(waitSeconds, 5) * 1000));
-    }
-  }
-}
+const views = new ViewSwitch(
+  {
+    submit: {
+      container: byId("submit-view", HTMLElement),
+      link: byId("nav-submit", HTMLAnchorElement),
+      heading: byId("submit-heading", HTMLElement),
+      title: "CloudQueue",
+      intro: "Submit a job, then watch it run: queued, in progress, and its result.",
+    },
+    operations: {
+      container: byId("operations-view", HTMLElement),
+      link: byId("nav-operations", HTMLAnchorElement),
+      heading: byId("counts-heading", HTMLElement),
+      title: "Operations · CloudQueue",
+      intro: "Find jobs by status, type and time, follow a job's attempts, and retry or cancel many at once.",
+    },
+  },
+  {
+    intro: byId("view-intro", HTMLElement),
+    // Until config.json is read there is no client: start() shows the view then.
+    onShow: (view) => {
+      if (view === "operations" && state.api) operations.shown();
+    },
+    announce,
+  },
+);
 
 async function start() {
   renderRecent(loadRecentJobs());
@@ -103,11 +115,13 @@ async function start() {
     const api = await ApiClient.fromConfig();
     state.api = api;
     showAccess(api);
+    if (views.current === "operations") operations.shown();
     state.jobTypes = await withRetryAfter(() => api.listJobTypes());
   } catch (error) {
     setMessage(ui.loadError, `Could not load the job types: ${messageOf(error)}. Reload the page to try again.`);
     return;
   }
+  operations.setJobTypes(state.jobTypes.map((jobType) => jobType.type));
   ui.typeSelect.replaceChildren(...state.jobTypes.map((jobType) => el("option", { value: jobType.type }, jobType.type)));
   selectType(state.jobTypes[0]?.type ?? "");
   ui.submit.disabled = false;
@@ -143,6 +157,7 @@ ui.tokenForm.addEventListener("submit", (event) => {
   ui.tokenInput.value = "";
   showTokenState(api);
   announce("Token set for this tab.");
+  if (views.current === "operations") operations.shown();
 });
 
 ui.forgetToken.addEventListener("click", () => {
@@ -151,6 +166,7 @@ ui.forgetToken.addEventListener("click", () => {
   sessionStorage.removeItem(TOKEN_KEY);
   showTokenState(api);
   announce("Token forgotten.");
+  if (views.current === "operations") operations.shown();
 });
 
 /** @param {string} type */
@@ -325,6 +341,7 @@ ui.recentList.addEventListener("click", (event) => {
   if (jobId) void openJob(jobId);
 });
 
+views.start();
 void start();
 // Apart from the form: the panel shows where the stack serves metrics (npm start), and stays
 // hidden where it does not (the deployed site).

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { SCOPES } from "../../handlers/auth/authMode";
 import { issuerKeyPath, LOCAL_ISSUER } from "../../local/oidcIssuer";
 import { waitFor } from "../helpers/waitFor";
+import { checkedFetch } from "./helpers/checkedFetch";
 import { SpawnedStack } from "./helpers/localStack";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -64,7 +65,7 @@ describe("npm start -- --auth jwt", function () {
     const command = /a token: (npm run .+?)\s{3}/.exec(banner)?.[1];
     expect(command).to.equal(`npm run -s token -- --sub alice --data-dir ${stack.dataDir}`);
     const printed = await new Promise<string>((done, fail) => exec(command!, { cwd: REPO }, (error, stdout) => (error ? fail(error) : done(stdout.trim()))));
-    expect((await fetch(`${api}/jobs/00000000-0000-4000-8000-000000000000`, { headers: { authorization: `Bearer ${printed}` } })).status).to.equal(404);
+    expect((await checkedFetch(`${api}/jobs/00000000-0000-4000-8000-000000000000`, { headers: { authorization: `Bearer ${printed}` } })).status).to.equal(404);
   });
 
   it("keeps its issuer key in the data folder, readable by this user only", () => {
@@ -73,31 +74,31 @@ describe("npm start -- --auth jwt", function () {
 
   it("answers a job route without a token 401 with API Gateway's exact body and www-authenticate, CORS headers included", async () => {
     for (const [method, path] of [["POST", "/jobs"], ["GET", "/jobs/00000000-0000-4000-8000-000000000000"], ["DELETE", "/jobs/00000000-0000-4000-8000-000000000000"], ["GET", "/jobs/a/b"]]) {
-      const response = await fetch(`${api}${path}`, { method, headers: { origin: OTHER_ORIGIN } });
+      const response = await checkedFetch(`${api}${path}`, { method, headers: { origin: OTHER_ORIGIN } });
       expect(response.status, `${method} ${path}`).to.equal(401);
       expect(await response.text()).to.equal('{"message":"Unauthorized"}');
       expect(response.headers.get("content-type")).to.equal("application/json");
       expect(response.headers.get("www-authenticate")).to.equal("Bearer");
       expect(response.headers.get("access-control-allow-origin")).to.equal(OTHER_ORIGIN);
     }
-    const bad = await fetch(`${api}/jobs`, { method: "POST", headers: { authorization: `Bearer ${tokens.alice.slice(0, -2)}` } });
+    const bad = await checkedFetch(`${api}/jobs`, { method: "POST", headers: { authorization: `Bearer ${tokens.alice.slice(0, -2)}` } });
     expect(bad.status).to.equal(401);
     expect(bad.headers.get("www-authenticate")).to.equal('Bearer error="invalid_token"');
   });
 
   it("answers a valid token without the route's scope 403 Forbidden", async () => {
-    const response = await fetch(`${api}/jobs`, as("reader", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "x" } }) }));
+    const response = await checkedFetch(`${api}/jobs`, as("reader", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "x" } }) }));
     expect(response.status).to.equal(403);
     expect(await response.text()).to.equal('{"message":"Forbidden"}');
   });
 
   it("keeps GET /job-types, CORS preflights, other OPTIONS, the page and the issuer's documents open without a token", async () => {
-    expect((await fetch(`${api}/job-types`)).status).to.equal(200);
-    const preflight = await fetch(`${api}/jobs`, { method: "OPTIONS", headers: { origin: OTHER_ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" } });
+    expect((await checkedFetch(`${api}/job-types`)).status).to.equal(200);
+    const preflight = await checkedFetch(`${api}/jobs`, { method: "OPTIONS", headers: { origin: OTHER_ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" } });
     expect(preflight.status).to.equal(204);
     expect(preflight.headers.get("access-control-allow-origin")).to.equal(OTHER_ORIGIN);
     // An OPTIONS that is not a preflight takes the preflight route (no authorizer) to the api.
-    expect((await fetch(`${api}/jobs/abc`, { method: "OPTIONS" })).status).to.equal(204);
+    expect((await checkedFetch(`${api}/jobs/abc`, { method: "OPTIONS" })).status).to.equal(204);
     expect((await fetch(stack.ready.pageUrl)).status).to.equal(200);
     expect(await (await fetch(`${api}/config.json`)).json()).to.deep.equal({ apiUrl: api, auth: "jwt" });
     const configuration = (await (await fetch(`${api}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string };
@@ -108,11 +109,11 @@ describe("npm start -- --auth jwt", function () {
   });
 
   it("runs a job submitted with a token", async () => {
-    const submitted = await fetch(`${api}/jobs`, as("alice", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "hello" } }) }));
+    const submitted = await checkedFetch(`${api}/jobs`, as("alice", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "hello" } }) }));
     expect(submitted.status).to.equal(202);
     const { jobId } = (await submitted.json()) as { jobId: string };
     const job = await waitFor("the job to succeed", async () => {
-      const read = (await (await fetch(`${api}/jobs/${jobId}`, as("alice"))).json()) as { status: string };
+      const read = (await (await checkedFetch(`${api}/jobs/${jobId}`, as("alice"))).json()) as { status: string };
       return read.status === "SUCCEEDED" ? read : undefined;
     });
     expect(job).to.include({ status: "SUCCEEDED" });
@@ -122,32 +123,32 @@ describe("npm start -- --auth jwt", function () {
     let jobId: string;
     before(async () => {
       // Delayed, so it is still queued when bob and the admin try to cancel it.
-      const submitted = await fetch(`${api}/jobs`, as("alice", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "alice's" }, delaySeconds: 600 }) }));
+      const submitted = await checkedFetch(`${api}/jobs`, as("alice", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "alice's" }, delaySeconds: 600 }) }));
       expect(submitted.status).to.equal(202);
       jobId = ((await submitted.json()) as { jobId: string }).jobId;
     });
 
     it("answers bob 404 for alice's job: read, cancel and retry", async () => {
       for (const [method, path] of [["GET", `/jobs/${jobId}`], ["DELETE", `/jobs/${jobId}`], ["POST", `/jobs/${jobId}/retry`]]) {
-        const response = await fetch(`${api}${path}`, as("bob", { method }));
+        const response = await checkedFetch(`${api}${path}`, as("bob", { method }));
         expect(response.status, `${method} ${path}`).to.equal(404);
       }
-      expect((await fetch(`${api}/jobs/${jobId}`, as("alice"))).status).to.equal(200);
+      expect((await checkedFetch(`${api}/jobs/${jobId}`, as("alice"))).status).to.equal(200);
     });
 
     it("lets a token with the admin scope read and cancel alice's job, and alice retry it", async () => {
-      expect((await fetch(`${api}/jobs/${jobId}`, as("admin"))).status).to.equal(200);
-      const canceled = await fetch(`${api}/jobs/${jobId}`, as("admin", { method: "DELETE" }));
+      expect((await checkedFetch(`${api}/jobs/${jobId}`, as("admin"))).status).to.equal(200);
+      const canceled = await checkedFetch(`${api}/jobs/${jobId}`, as("admin", { method: "DELETE" }));
       expect(canceled.status).to.equal(200);
       expect(await canceled.json()).to.include({ status: "CANCELED" });
-      expect((await fetch(`${api}/jobs/${jobId}/retry`, as("bob", { method: "POST" }))).status).to.equal(404);
-      expect((await fetch(`${api}/jobs/${jobId}/retry`, as("alice", { method: "POST" }))).status).to.equal(202);
+      expect((await checkedFetch(`${api}/jobs/${jobId}/retry`, as("bob", { method: "POST" }))).status).to.equal(404);
+      expect((await checkedFetch(`${api}/jobs/${jobId}/retry`, as("alice", { method: "POST" }))).status).to.equal(202);
     });
 
     it("keeps Idempotency-Keys per owner: two jobs for one key, each replayed to its owner, a conflict only for its own owner", async () => {
       const key = `e2e-${Date.now()}`;
       const submit = (who: "alice" | "bob", text: string) =>
-        fetch(`${api}/jobs`, as(who, { method: "POST", headers: { "idempotency-key": key }, body: JSON.stringify({ type: "text.transform", payload: { text }, delaySeconds: 600 }) }));
+        checkedFetch(`${api}/jobs`, as(who, { method: "POST", headers: { "idempotency-key": key }, body: JSON.stringify({ type: "text.transform", payload: { text }, delaySeconds: 600 }) }));
       const first = await submit("alice", "same");
       const second = await submit("bob", "same");
       expect([first.status, second.status]).to.deep.equal([202, 202]);
@@ -187,14 +188,14 @@ describe("npm start -- --auth jwt", function () {
 
   describe("across a restart", () => {
     it("keeps the key and the owners across a restart on another port: a token minted before still reads its job", async () => {
-      const submitted = await fetch(`${api}/jobs`, as("alice", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "kept" }, delaySeconds: 600 }) }));
+      const submitted = await checkedFetch(`${api}/jobs`, as("alice", { method: "POST", body: JSON.stringify({ type: "text.transform", payload: { text: "kept" }, delaySeconds: 600 }) }));
       const { jobId } = (await submitted.json()) as { jobId: string };
       expect(await stack.stop("SIGTERM")).to.equal(0);
       stack = await SpawnedStack.start({ dataDir: stack.dataDir, extraArgs: ["--auth", "jwt"] });
       expect(stack.ready.apiUrl).to.not.equal(api);
       api = stack.ready.apiUrl;
-      expect((await fetch(`${api}/jobs/${jobId}`, as("alice"))).status).to.equal(200);
-      expect((await fetch(`${api}/jobs/${jobId}`, as("bob"))).status).to.equal(404);
+      expect((await checkedFetch(`${api}/jobs/${jobId}`, as("alice"))).status).to.equal(200);
+      expect((await checkedFetch(`${api}/jobs/${jobId}`, as("bob"))).status).to.equal(404);
     });
   });
 });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { METRICS, type MetricName } from "../../handlers/metrics";
 import { prometheusName, RejectReason } from "../../local/emfMetrics";
 import { waitFor } from "../helpers/waitFor";
+import { checkedFetch } from "./helpers/checkedFetch";
 import { submitJob, waitForJobs } from "./helpers/jobs";
 import { SpawnedStack } from "./helpers/localStack";
 import { Exposition, PrometheusServer, promtoolCheck, scrape } from "./helpers/prometheus";
@@ -79,7 +80,7 @@ describe("npm start's /metrics, read by Prometheus's tools", function () {
     });
     expect(queued.value("cloudqueue_queue_messages", { queue: "jobs", state: "delayed" })).to.equal(1);
 
-    expect((await fetch(`${stack.ready.apiUrl}/jobs/${jobId}`, { method: "DELETE" })).status).to.equal(200);
+    expect((await checkedFetch(`${stack.ready.apiUrl}/jobs/${jobId}`, { method: "DELETE" })).status).to.equal(200);
     const canceled = await waitFor("the canceled job in the exposition", async () => {
       const exposition = new Exposition((await scrape(stack.ready.metricsUrl)).text);
       return exposition.value("cloudqueue_jobs", { status: "CANCELED" }) === 1 ? exposition : undefined;

@@ -6,7 +6,7 @@ import type { BrowserContext, Page, Route } from "playwright-core";
 import { LOCAL_AWS } from "../../local/emulators";
 import { waitFor } from "../helpers/waitFor";
 import { submitJob, waitForJobs } from "./helpers/jobs";
-import { launchBrowser } from "./helpers/browser";
+import { checkApiAnswers, launchBrowser, type ApiAnswerCheck } from "./helpers/browser";
 import { SpawnedStack } from "./helpers/localStack";
 
 /**
@@ -20,6 +20,7 @@ describe("metrics panel in a real browser against npm start", function () {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
   let page: Page;
+  let answers: ApiAnswerCheck;
 
   before(async () => {
     stack = await SpawnedStack.start();
@@ -34,10 +35,14 @@ describe("metrics panel in a real browser against npm start", function () {
 
   beforeEach(async () => {
     page = await context.newPage();
+    answers = checkApiAnswers(page, new URL(stack.ready.apiUrl).origin);
   });
 
   afterEach(async () => {
+    const { checked, failures } = await answers.settle();
     await page.close();
+    expect(failures, "the API's answers the page received, against the OpenAPI document").to.deep.equal([]);
+    expect(checked, "API answers checked (the page reads the job types at least)").to.be.greaterThan(0);
   });
 
   /** The number a cell shows, from its `data-value`; `undefined` while it shows none. */

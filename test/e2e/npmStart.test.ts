@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { DEFAULTS, JOB_TABLE, visibilityTimeoutSeconds } from "../../handlers/settings";
 import { LOCAL_AWS } from "../../local/emulators";
 import { freePort } from "../../local/ports";
+import { checkedFetch, openApiCheckerForMode } from "./helpers/checkedFetch";
 import { runStartScript, spawnStartScript, SpawnedStack } from "./helpers/localStack";
 
 /** `npm start`'s HTTP front, emulators and refusals, from outside its process. */
@@ -40,13 +41,13 @@ describe("npm start", function () {
 
     it("answers unknown API paths with a problem 404, and known ones with the wrong method with 405 and Allow", async () => {
       for (const path of ["/jobs/abc/cancel", "/job-types/x", "/jobs/a/b/c"]) {
-        const response = await fetch(`${stack.ready.apiUrl}${path}`);
+        const response = await checkedFetch(`${stack.ready.apiUrl}${path}`);
         expect(response.status, path).to.equal(404);
         expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
         expect(await response.json(), path).to.include({ status: 404, title: "Not Found" });
       }
       for (const [method, path, allow] of [["GET", "/jobs", "POST"], ["PUT", "/jobs", "POST"], ["POST", "/job-types", "GET, HEAD"], ["PATCH", "/jobs/abc", "GET, HEAD, DELETE"]] as const) {
-        const response = await fetch(`${stack.ready.apiUrl}${path}`, { method });
+        const response = await checkedFetch(`${stack.ready.apiUrl}${path}`, { method });
         expect(response.status, `${method} ${path}`).to.equal(405);
         expect(response.headers.get("allow"), `${method} ${path}`).to.equal(allow);
         expect(response.headers.get("content-type"), `${method} ${path}`).to.equal("application/problem+json");
@@ -80,7 +81,7 @@ describe("npm start", function () {
     });
 
     it("turns requests into payload 2.0 events for the api handler: a job submitted, read, and its Location exposed to allowed origins", async () => {
-      const response = await fetch(`${stack.ready.apiUrl}/jobs`, {
+      const response = await checkedFetch(`${stack.ready.apiUrl}/jobs`, {
         method: "POST",
         headers: { "content-type": "application/json", origin: otherOrigin },
         body: JSON.stringify({ type: "hash.digest", payload: { text: "abc", algorithm: "sha256" } }),
@@ -94,14 +95,14 @@ describe("npm start", function () {
       const deadline = Date.now() + 10_000;
       let job: { status: string; result?: { hex: string } };
       do {
-        job = (await (await fetch(`${stack.ready.apiUrl}/jobs/${jobId}`)).json()) as typeof job;
+        job = (await (await checkedFetch(`${stack.ready.apiUrl}/jobs/${jobId}`)).json()) as typeof job;
       } while (job.status !== "SUCCEEDED" && Date.now() < deadline && (await new Promise((resolve) => setTimeout(resolve, 100, true))));
       expect(job.result?.hex).to.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     });
 
     it("answers CORS preflights for allowed origins only, as API Gateway does", async () => {
       const preflight = (origin: string) =>
-        fetch(`${stack.ready.apiUrl}/jobs`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+        checkedFetch(`${stack.ready.apiUrl}/jobs`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
       const allowed = await preflight(otherOrigin);
       expect(allowed.status).to.equal(204);
       expect(allowed.headers.get("access-control-allow-origin")).to.equal(otherOrigin);
@@ -109,14 +110,14 @@ describe("npm start", function () {
       expect(allowed.headers.get("access-control-allow-headers")).to.contain("idempotency-key");
       const refused = await preflight("https://evil.example");
       expect(refused.headers.get("access-control-allow-origin")).to.equal(null);
-      const read = await fetch(`${stack.ready.apiUrl}/job-types`, { headers: { origin: "https://evil.example" } });
+      const read = await checkedFetch(`${stack.ready.apiUrl}/job-types`, { headers: { origin: "https://evil.example" } });
       expect(read.headers.get("access-control-allow-origin")).to.equal(null);
     });
 
     it("passes malformed bodies through to the handler's problem answers", async () => {
-      const notJson = await fetch(`${stack.ready.apiUrl}/jobs`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" });
+      const notJson = await checkedFetch(`${stack.ready.apiUrl}/jobs`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" });
       expect(notJson.status).to.equal(415);
-      const binary = await fetch(`${stack.ready.apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from([0xff, 0xfe, 0x7b]) });
+      const binary = await checkedFetch(`${stack.ready.apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from([0xff, 0xfe, 0x7b]) });
       expect(binary.status).to.equal(400);
       expect(((await binary.json()) as { errors: { message: string }[] }).errors[0]!.message).to.equal("invalid UTF-8");
     });
@@ -201,6 +202,7 @@ describe("npm start", function () {
             if (!answer) continue;
             const { path, response } = answer;
             count(`${path} ${response.status}`);
+            if (path === "/job-types") openApiCheckerForMode("none").assertConforms("GET", path, response.status, response.headers, await response.clone().text());
             if (response.status === 503) {
               expect(response.headers.get("retry-after"), path).to.equal("1");
               expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
@@ -269,10 +271,10 @@ describe("npm start", function () {
         expect(output).to.match(/Press Ctrl-C/);
         // A job running for a second and a half, so the drain is still going when the second signal lands.
         const base = `http://127.0.0.1:${port}`;
-        const submitted = await fetch(`${base}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "demo.unreliable", payload: { sleepMs: 1500, failAttempts: 0, permanent: false } }) });
+        const submitted = await checkedFetch(`${base}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "demo.unreliable", payload: { sleepMs: 1500, failAttempts: 0, permanent: false } }) });
         const { jobId } = (await submitted.json()) as { jobId: string };
         const running = Date.now() + 10_000;
-        while (Date.now() < running && ((await (await fetch(`${base}/jobs/${jobId}`)).json()) as { status: string }).status !== "IN_PROGRESS") await new Promise((resolve) => setTimeout(resolve, 50));
+        while (Date.now() < running && ((await (await checkedFetch(`${base}/jobs/${jobId}`)).json()) as { status: string }).status !== "IN_PROGRESS") await new Promise((resolve) => setTimeout(resolve, 50));
         process.kill(child.pid!, "SIGINT");
         await new Promise((resolve) => setTimeout(resolve, 20));
         process.kill(child.pid!, "SIGINT");

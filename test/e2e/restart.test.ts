@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { checkedFetch } from "./helpers/checkedFetch";
 import { SpawnedStack, type TransitionLine } from "./helpers/localStack";
 import { waitFor } from "../helpers/waitFor";
 
@@ -14,13 +15,13 @@ interface JobBody {
 }
 
 async function submit(apiUrl: string, body: unknown): Promise<string> {
-  const response = await fetch(`${apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await checkedFetch(`${apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   expect(response.status, await response.clone().text()).to.equal(202);
   return ((await response.json()) as JobBody).jobId;
 }
 
 async function read(apiUrl: string, jobId: string): Promise<JobBody> {
-  const response = await fetch(`${apiUrl}/jobs/${jobId}`);
+  const response = await checkedFetch(`${apiUrl}/jobs/${jobId}`);
   expect(response.status).to.equal(200);
   return (await response.json()) as JobBody;
 }

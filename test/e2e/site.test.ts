@@ -4,7 +4,7 @@ import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import type { BrowserContext, Page } from "playwright-core";
 import { LOCAL_AWS } from "../../local/emulators";
-import { launchBrowser } from "./helpers/browser";
+import { checkApiAnswers, launchBrowser, type ApiAnswerCheck } from "./helpers/browser";
 import { SpawnedStack } from "./helpers/localStack";
 
 /**
@@ -17,6 +17,7 @@ describe("site in a real browser against npm start", function () {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
   let page: Page;
+  let answers: ApiAnswerCheck;
 
   before(async () => {
     stack = await SpawnedStack.start();
@@ -31,12 +32,16 @@ describe("site in a real browser against npm start", function () {
 
   beforeEach(async () => {
     page = await context.newPage();
+    answers = checkApiAnswers(page, new URL(stack.ready.apiUrl).origin);
     await page.goto(stack.ready.pageUrl);
     await page.waitForSelector("#job-type option", { state: "attached" });
   });
 
   afterEach(async () => {
+    const { checked, failures } = await answers.settle();
     await page.close();
+    expect(failures, "the API's answers the page received, against the OpenAPI document").to.deep.equal([]);
+    expect(checked, "API answers checked (the page reads the job types at least)").to.be.greaterThan(0);
   });
 
   /** Chooses a type, sets its fields (text, number, checkbox), and submits. */

@@ -1,8 +1,13 @@
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { randomBytes } from "node:crypto";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import * as v from "valibot";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DynamoJobListing } from "../../handlers/adapters/dynamoJobListing";
 import { DynamoJobStore } from "../../handlers/adapters/dynamoJobStore";
+import { DynamoRequestRecords } from "../../handlers/adapters/requestRecords";
 import type { JobStore } from "../../handlers/adapters/jobStore";
 import { SqsJobQueue, type JobQueue } from "../../handlers/adapters/sqsJobQueue";
 import { createApiHandler } from "../../handlers/api/handler";
@@ -13,12 +18,14 @@ import type { HttpResponse } from "../../handlers/api/http";
 import type { Job } from "../../handlers/domain/job";
 import { builtInJobTypes, createRegistry, JobFailure, sleep, type JobType, type JobTypeRegistry } from "../../handlers/domain/jobTypes";
 import { silentLogger, type Logger } from "../../handlers/log";
+import { openApiDocument } from "../../handlers/openapi";
 import { DEFAULTS, type StoreSettings } from "../../handlers/settings";
 import { createSweeperHandler } from "../../handlers/sweeper/handler";
 import { createWorkerHandler, type WorkerContext } from "../../handlers/worker/handler";
 import { startEmulators, type Emulators } from "../../local/emulators";
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext, type ApiRequest } from "./events";
+import { assertLambdaAnswerConforms, openApiChecker, type OpenApiChecker } from "./openApiCheck";
 
 /**
  * A job type for tests that counts its executions and can be held mid-run: proves "ran once"
@@ -74,6 +81,8 @@ export class TestStack {
   readonly api;
   readonly sweeper;
   readonly logger: Logger;
+  /** The stack's OpenAPI document (its job types, its auth mode): every answer of {@link request} is checked against it. */
+  readonly openApi: OpenApiChecker;
 
   private constructor(readonly emulators: Emulators, options: TestStackOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -87,15 +96,19 @@ export class TestStack {
     this.store = new DynamoJobStore(emulators.dynamo, this.storeSettings);
     this.queue = new SqsJobQueue(emulators.sqs, { queueUrl: emulators.queueUrl });
     this.events = new SqsEventSource(emulators.sqs, emulators.queueUrl, emulators.queueArn);
+    const auth = { requireScopes: true, ...(options.auth ?? { mode: "none" as const, adminPrincipals: [] }) };
     this.api = createApiHandler({
       store: this.store,
+      listing: new DynamoJobListing(emulators.dynamo, this.storeSettings),
+      records: new DynamoRequestRecords(emulators.dynamo, this.storeSettings),
       queue: options.apiQueue ? options.apiQueue(this.queue) : this.queue,
       jobTypes: this.jobTypes,
       logger: this.logger,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
-      auth: { requireScopes: true, ...(options.auth ?? { mode: "none", adminPrincipals: [] }) },
+      auth,
       idSecret: options.idSecret ?? staticIdSecret(randomBytes(32)),
     });
+    this.openApi = openApiChecker(openApiDocument({ jobTypes: this.jobTypes, authMode: auth.mode, requireScopes: auth.requireScopes }));
     this.sweeper = createSweeperHandler({
       store: this.store,
       queue: this.queue,
@@ -124,15 +137,30 @@ export class TestStack {
     });
   }
 
+  /** Calls the api as API Gateway would; throws unless the answer conforms to the stack's OpenAPI document. */
   async request(request: ApiRequest): Promise<HttpResponse & { json: any }> {
-    const response = await this.api(apiEvent(request));
+    const event = apiEvent(request);
+    const response = await this.api(event);
+    this.assertConforms(event, response);
     return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
+  }
+
+  /** Throws unless `response`, the api's answer to `event`, conforms to the stack's OpenAPI document. */
+  assertConforms(event: APIGatewayProxyEventV2, response: HttpResponse): void {
+    assertLambdaAnswerConforms(this.openApi, event, response);
   }
 
   async submit(body: unknown, headers?: Record<string, string>): Promise<string> {
     const response = await this.request({ method: "POST", path: "/jobs", body, headers });
     if (response.statusCode !== 202) throw new Error(`submit answered ${response.statusCode}: ${response.body}`);
     return response.json.jobId;
+  }
+
+  /** The job's item as stored, table-only attributes (index keys, TTL) included. */
+  async rawItem(jobId: string): Promise<Record<string, unknown>> {
+    const { Item } = await this.emulators.dynamo.send(new GetItemCommand({ TableName: this.emulators.tableName, Key: { jobId: { S: jobId } }, ConsistentRead: true }));
+    if (!Item) throw new Error(`job ${jobId} not found`);
+    return unmarshall(Item);
   }
 
   async job(jobId: string): Promise<Job> {

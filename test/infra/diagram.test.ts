@@ -6,6 +6,9 @@ import { FLOW_NODE, systemFlow, type FlowNodeId, type SystemFlow } from "../../s
 import { resourceGraphDot } from "../../scripts/diagramResources";
 import { ENV } from "../../handlers/settings";
 import type { DeclaredResource, ProgramRun } from "./program";
+import { routes } from "../../handlers/routes";
+
+const closedRoutes = routes.filter((route) => route.access !== "public").length;
 
 const { client, cdn, bucket, api, authorizer, apiFunction, idKey, table, queue, worker, dlq, schedule, sweeper, dashboard, alarm, alerts, inbox, budget } = FLOW_NODE;
 /** The boxes only a stack with `alertEmail` has (the dashboard is always declared). */
@@ -111,7 +114,7 @@ describe("diagrams", function () {
       const absent = [...OPERATIONS, authorizer];
       expect(ids(flow).filter((id) => absent.includes(id))).to.deep.equal([]);
       expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW.filter(([from, to]) => !absent.includes(from) && !absent.includes(to)));
-      expect(flow.nodes.find((node) => node.id === api)!.label).to.equal("HTTP API\nAPI Gateway\n5 routes + $default\n≤ 50 req/s");
+      expect(flow.nodes.find((node) => node.id === api)!.label).to.equal(`HTTP API\nAPI Gateway\n${routes.length} routes + $default\n≤ 50 req/s`);
       expect(labelOf(flow, queue, dlq)).to.equal("redrive after\n7 receives");
       expect(labelOf(flow, queue, worker)).to.equal("batches\nof 5");
     });
@@ -120,11 +123,11 @@ describe("diagrams", function () {
       const jwtApi = boxLabel(run, api);
       const iam = systemFlow(await diagramRun({ authMode: "iam" }));
 
-      expect(jwtApi).to.equal("HTTP API\nAPI Gateway\n5 routes + $default\n+ OPTIONS preflight\nJWT on 4 routes + $default\n≤ 50 req/s");
+      expect(jwtApi).to.equal(`HTTP API\nAPI Gateway\n${routes.length} routes + $default\n+ OPTIONS preflight\nJWT on ${closedRoutes} routes + $default\n≤ 50 req/s`);
       expect(boxLabel(run, authorizer)).to.equal("JWT authorizer\nAPI Gateway\nissuer issuer.example.com");
       expect(labelOf(systemFlow(run), api, authorizer)).to.equal("verify\nBearer token");
       expect(ids(iam)).to.not.include(authorizer);
-      expect(iam.nodes.find((node) => node.id === api)!.label).to.equal("HTTP API\nAPI Gateway\n5 routes + $default\n+ OPTIONS preflight\nAWS_IAM on 4 routes + $default\n≤ 50 req/s");
+      expect(iam.nodes.find((node) => node.id === api)!.label).to.equal(`HTTP API\nAPI Gateway\n${routes.length} routes + $default\n+ OPTIONS preflight\nAWS_IAM on ${closedRoutes} routes + $default\n≤ 50 req/s`);
       expect(pairs(iam)).to.deep.include([apiFunction, idKey]);
     });
 

@@ -193,7 +193,7 @@ describe("infra: the dashboard and the alarms", function () {
         `AWS/SQS ApproximateAgeOfOldestMessage QueueName=${names.queue}`,
         `AWS/SQS ApproximateNumberOfMessagesVisible QueueName=${names.dlq}`,
         ...FUNCTIONS.flatMap((fn) => ["Errors", "Throttles", "Duration", "ConcurrentExecutions"].map((metric) => `AWS/Lambda ${metric} FunctionName=${names.functions[fn]}`)),
-        ...["PutItem", "GetItem", "UpdateItem", "Query"].map((operation) => `AWS/DynamoDB ThrottledRequests Operation=${operation} TableName=${names.table}`),
+        ...["PutItem", "GetItem", "UpdateItem", "BatchGetItem", "Query"].map((operation) => `AWS/DynamoDB ThrottledRequests Operation=${operation} TableName=${names.table}`),
         ...["4xx", "5xx", "Latency"].map((metric) => `AWS/ApiGateway ${metric} ApiId=${names.apiId}`),
       ];
       expect(references).to.include.members(expected);

@@ -111,6 +111,16 @@ describe("infra: the Pulumi program under mocks", function () {
       expect(table.hashKey).to.equal(JOB_TABLE.hashKey);
       expect(table.globalSecondaryIndexes).to.deep.equal([
         { name: JOB_TABLE.sweepIndex.name, hashKey: JOB_TABLE.sweepIndex.hashKey, rangeKey: JOB_TABLE.sweepIndex.rangeKey, projectionType: "KEYS_ONLY" },
+        { name: "by-owner-created", hashKey: "listShard", rangeKey: "listKey", projectionType: "INCLUDE", nonKeyAttributes: ["type"] },
+        { name: "by-owner-done", hashKey: "doneShard", rangeKey: "listKey", projectionType: "INCLUDE", nonKeyAttributes: ["type"] },
+      ]);
+      expect(table.attributes).to.deep.equal([
+        { name: "jobId", type: "S" },
+        { name: "sweepShard", type: "N" },
+        { name: "sweepAt", type: "N" },
+        { name: "listShard", type: "N" },
+        { name: "listKey", type: "S" },
+        { name: "doneShard", type: "S" },
       ]);
       expect(table.ttl).to.deep.equal({ attributeName: JOB_TABLE.ttlAttribute, enabled: true });
     });
@@ -210,7 +220,8 @@ describe("infra: the Pulumi program under mocks", function () {
       const logs = (fn: FunctionName) => `${named(defaults, `cloudqueue-${fn}-logs`).state.arn}:*`;
       const expected: Record<FunctionName, Array<[string[], string[]]>> = {
         api: [
-          [["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [table]],
+          [["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], [table]],
+          [["dynamodb:Query"], [`${table}/index/${JOB_TABLE.listIndex.name}`, `${table}/index/${JOB_TABLE.doneIndex.name}`]],
           [["sqs:SendMessage"], [queue]],
           [["kms:GenerateMac"], [idKey]],
           [["logs:CreateLogStream", "logs:PutLogEvents"], [logs("api")]],

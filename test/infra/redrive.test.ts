@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { startEmulators, type Emulators } from "../../local/emulators";
-import { queueArnOf, redrive } from "../../scripts/redrive";
+import { queueArnOf, redrive } from "../../cli/redrive";
 
-describe("scripts/redrive", function () {
+describe("cli/redrive", function () {
   this.timeout(30_000);
   let emulators: Emulators;
   before(async () => {

@@ -182,6 +182,9 @@ class CallRecorder {
   private resourceOf(input: Record<string, unknown>): string {
     if (input.KeyId !== undefined) return input.KeyId === this.idKeyArn ? "idKey" : `unknown(${JSON.stringify(input.KeyId)})`;
     if (input.TableName === this.emulators.tableName) return input.IndexName ? `table/index/${String(input.IndexName)}` : "table";
+    // BatchGetItem names its tables as the keys of RequestItems.
+    const tables = input.RequestItems && typeof input.RequestItems === "object" ? Object.keys(input.RequestItems) : [];
+    if (tables.length > 0) return tables.every((table) => table === this.emulators.tableName) ? "table" : `unknown(${JSON.stringify(tables)})`;
     if (input.QueueUrl === this.emulators.queueUrl) return "queue";
     if (input.QueueUrl === this.emulators.dlqUrl) return "dlq";
     return `unknown(${JSON.stringify(input.TableName ?? input.QueueUrl)})`;
@@ -558,7 +561,7 @@ describe("infra security: a review of every resource the program declares", func
         expect(open, label).to.deep.equal([...routes.map(routeKey), DEFAULT_ROUTE_KEY].sort());
         continue;
       }
-      expect(open, `${label}: the unauthorized routes`).to.deep.equal(["GET /job-types", PREFLIGHT_ROUTE_KEY].sort());
+      expect(open, `${label}: the unauthorized routes`).to.deep.equal(["GET /job-types", "GET /openapi.json", PREFLIGHT_ROUTE_KEY].sort());
       // The preflight route takes OPTIONS only; a route of another method would bypass the authorizer.
       expect(declared.find((route) => route.inputs.routeKey === PREFLIGHT_ROUTE_KEY)!.inputs.routeKey, label).to.match(/^OPTIONS /);
       const api = named(run, "cloudqueue-api", "aws:apigatewayv2/api:Api");
@@ -734,6 +737,17 @@ async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<str
   expect((await call(api, { method: "DELETE", path: `/jobs/${created.json.jobId}` })).status).to.equal(200);
   expect((await call(api, { method: "POST", path: `/jobs/${created.json.jobId}/retry` })).status).to.equal(202);
   expect((await call(api, { method: "POST", path: `/jobs/${created.json.jobId}/retry` })).status).to.equal(409);
+  const page = await call(api, { method: "GET", path: "/jobs?limit=1" });
+  expect(page.status).to.equal(200);
+  expect((await call(api, { method: "GET", path: `/jobs?limit=1&cursor=${page.json.nextCursor}` })).status).to.equal(200);
+  expect((await call(api, { method: "GET", path: "/jobs?status=FAILED" })).status).to.equal(200);
+  expect((await call(api, { method: "GET", path: "/jobs/summary" })).status).to.equal(200);
+  expect((await call(api, { method: "POST", path: "/jobs/bulk/cancel", body: { filter: {}, dryRun: true } })).status).to.equal(200);
+  const bulkKey = { "Idempotency-Key": `security-bulk-${randomUUID()}` };
+  expect((await call(api, { method: "POST", path: "/jobs/bulk/cancel", body: { filter: {} }, headers: bulkKey })).status).to.equal(200);
+  expect((await call(api, { method: "POST", path: "/jobs/bulk/cancel", body: { filter: {} }, headers: bulkKey })).status).to.equal(200);
+  expect((await call(api, { method: "POST", path: "/jobs/bulk/retry", body: { jobIds: [created.json.jobId] } })).status).to.equal(200);
+  expect((await call(api, { method: "GET", path: "/openapi.json" })).status).to.equal(200);
   return recorder.calls;
 }
 

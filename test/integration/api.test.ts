@@ -185,7 +185,7 @@ describe("api handler against DynamoDB and SQS emulators", function () {
   it("answers 405 with Allow for a known path asked with a method it does not take", async () => {
     const collection = await stack.request({ method: "PUT", path: "/jobs", body: VALID });
     expect(collection.statusCode).to.equal(405);
-    expect(collection.headers.allow).to.equal("POST");
+    expect(collection.headers.allow).to.equal("POST, GET, HEAD");
     expect(collection.headers["content-type"]).to.equal("application/problem+json");
     expect(collection.json).to.include({ status: 405, type: "urn:cloudqueue:problem:method-not-allowed" });
     const job = await stack.request({ method: "PATCH", path: `/jobs/${MISSING_ID}` });
@@ -194,8 +194,9 @@ describe("api handler against DynamoDB and SQS emulators", function () {
     expect(job.headers["cache-control"], "no CDN may keep an API answer").to.equal("no-store");
     const head = await stack.request({ method: "HEAD", path: `/jobs/${MISSING_ID}` });
     expect(head.statusCode, "HEAD is GET without a body").to.equal(404);
-    const list = await stack.request({ method: "GET", path: "/jobs" });
-    expect(list.statusCode).to.equal(405);
+    const bulk = await stack.request({ method: "GET", path: "/jobs/bulk/retry" });
+    expect(bulk.statusCode).to.equal(405);
+    expect(bulk.headers.allow).to.equal("POST");
     expect((await stack.request({ method: "GET", path: "/job-types/x" })).statusCode).to.equal(404);
   });
 
@@ -203,6 +204,7 @@ describe("api handler against DynamoDB and SQS emulators", function () {
     const submitted = await stack.request({ method: "POST", path: "/jobs", body: VALID });
     const event = apiEvent({ method: "GET", path: `/jobs/${submitted.json.jobId}` });
     const viaDefault = await stack.api({ ...event, routeKey: "$default", pathParameters: undefined });
+    stack.assertConforms(event, viaDefault);
     expect(viaDefault.statusCode).to.equal(200);
     expect(JSON.parse(viaDefault.body).jobId).to.equal(submitted.json.jobId);
   });

@@ -1,10 +1,18 @@
 import { expect } from "chai";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { createApiLambda, createSweeperLambda, createWorkerLambda } from "../../handlers/lambda";
+import { createBuiltInJobTypes } from "../../handlers/domain/jobTypes";
+import { createApiLambda as createUncheckedApiLambda, createSweeperLambda, createWorkerLambda } from "../../handlers/lambda";
+import { openApiDocument } from "../../handlers/openapi";
 import { awsEnvironmentFor, startEmulators, type Emulators } from "../../local/emulators";
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext } from "../helpers/events";
 import { FakeKms } from "../helpers/fakeKms";
+import { openApiChecker, withOpenApiCheck } from "../helpers/openApiCheck";
+
+/** The api entry point, every answer checked against the OpenAPI document of a `none` stack. */
+function createApiLambda(...args: Parameters<typeof createUncheckedApiLambda>) {
+  return withOpenApiCheck(createUncheckedApiLambda(...args), openApiChecker(openApiDocument({ jobTypes: createBuiltInJobTypes(), authMode: "none" })));
+}
 
 /** The entry points as Lambda builds them: everything from the environment, endpoints included. */
 describe("Lambda entry factories, configured only by environment variables", function () {

@@ -50,6 +50,7 @@ describe("observability: the records and metrics the handlers emit", function ()
   async function request(req: ApiRequest) {
     const event = apiEvent(req);
     const response = await stack.api(event, { awsRequestId: `lambda-${event.requestContext.requestId}` });
+    stack.assertConforms(event, response);
     const json = response.body ? JSON.parse(response.body) : undefined;
     if (json?.jobId) requestIds.set(json.jobId, event.requestContext.requestId);
     return { ...response, json };

@@ -23,6 +23,7 @@ describe("the API request id on the worker's records, whoever sent the message",
     const event = apiEvent({ method: "POST", path: "/jobs", body: { type: "text.transform", payload: { text: "a b" } } });
     const apiRequestId = event.requestContext.requestId;
     const response = await stack.api(event, { awsRequestId: "lambda-1" });
+    stack.assertConforms(event, response);
     expect(response.statusCode).to.equal(202);
     const jobId = JSON.parse(response.body!).jobId as string;
     expect((await stack.job(jobId)).requestId, "stored on the job").to.equal(apiRequestId);
@@ -47,6 +48,7 @@ describe("the API request id on the worker's records, whoever sent the message",
   it("keeps apiRequestId on the worker's records of a job whose message has no attribute (sent by hand)", async () => {
     const event = apiEvent({ method: "POST", path: "/jobs", body: { type: "text.transform", payload: { text: "c d" } } });
     const response = await stack.api(event, { awsRequestId: "lambda-2" });
+    stack.assertConforms(event, response);
     const jobId = JSON.parse(response.body!).jobId as string;
     await stack.purge();
     await stack.sendRaw(JSON.stringify({ jobId }));

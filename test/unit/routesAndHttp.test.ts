@@ -12,17 +12,27 @@ describe("routes", () => {
     expect(matchRoute("delete", `/jobs/${id}`)?.routeKey).to.equal("DELETE /jobs/{jobId}");
     expect(matchRoute("POST", `/jobs/${id}/retry`)?.routeKey).to.equal("POST /jobs/{jobId}/retry");
     expect(matchRoute("GET", "/job-types")?.routeKey).to.equal("GET /job-types");
+    expect(matchRoute("GET", "/jobs")?.routeKey).to.equal("GET /jobs");
+    expect(matchRoute("GET", "/openapi.json")?.routeKey).to.equal("GET /openapi.json");
+  });
+
+  it("prefers a literal segment to a parameter, as API Gateway does", () => {
+    expect(matchRoute("GET", "/jobs/summary")).to.deep.include({ routeKey: "GET /jobs/summary", pathParameters: {} });
+    expect(matchRoute("POST", "/jobs/bulk/retry")?.routeKey).to.equal("POST /jobs/bulk/retry");
+    expect(matchRoute("POST", "/jobs/bulk/cancel")?.routeKey).to.equal("POST /jobs/bulk/cancel");
+    expect(matchRoute("POST", "/jobs/other/retry")?.routeKey).to.equal("POST /jobs/{jobId}/retry");
   });
 
   it("matches nothing else", () => {
-    for (const [method, path] of [["GET", "/jobs"], ["PUT", "/jobs/x"], ["GET", "/jobs/"], ["GET", "/jobs/x/y"], ["GET", "/"]] as const) {
+    for (const [method, path] of [["PUT", "/jobs"], ["PUT", "/jobs/x"], ["GET", "/jobs/bulk/retry"], ["GET", "/jobs/"], ["GET", "/jobs/x/y"], ["GET", "/"]] as const) {
       expect(matchRoute(method, path), `${method} ${path}`).to.equal(undefined);
     }
   });
 
   it("tells a known path with the wrong method (405, with the methods it takes) from an unknown path (404)", () => {
     const id = "0b4f8c8e-6a8e-4e8e-9a8e-0b4f8c8e6a8e";
-    expect(resolveRoute("PUT", "/jobs")).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
+    expect(resolveRoute("PUT", "/jobs")).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST", "GET", "HEAD"] });
+    expect(resolveRoute("GET", "/jobs/bulk/cancel")).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
     expect(resolveRoute("POST", `/jobs/${id}`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["GET", "HEAD", "DELETE"] });
     expect(resolveRoute("HEAD", "/job-types")).to.deep.include({ kind: "route" });
     expect(resolveRoute("GET", `/jobs/${id}/retry`)).to.deep.equal({ kind: "methodNotAllowed", allow: ["POST"] });
@@ -32,7 +42,7 @@ describe("routes", () => {
   });
 
   it("names the API's path prefixes from the route table, and the paths under them", () => {
-    expect(apiPathPrefixes()).to.deep.equal(["/job-types", "/jobs"]);
+    expect(apiPathPrefixes()).to.deep.equal(["/job-types", "/jobs", "/openapi.json"]);
     for (const path of ["/jobs", "/jobs/x", "/jobs/x/retry", "/job-types", "/job-types/x"]) expect(isApiPath(path), path).to.equal(true);
     for (const path of ["/", "/index.html", "/jobsx", "/job", "/config.json"]) expect(isApiPath(path), path).to.equal(false);
   });

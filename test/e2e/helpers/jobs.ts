@@ -1,4 +1,5 @@
 import { waitFor } from "../../helpers/waitFor";
+import { checkedFetch } from "./checkedFetch";
 
 /** A job as `GET /jobs/{jobId}` answers it (what these tests read of it). */
 export interface JobAnswer {
@@ -9,14 +10,14 @@ export interface JobAnswer {
 
 /** Submits a job over the stack's HTTP API; its id. */
 export async function submitJob(apiUrl: string, submission: { type: string; payload: unknown; delaySeconds?: number }): Promise<string> {
-  const response = await fetch(`${apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(submission) });
+  const response = await checkedFetch(`${apiUrl}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(submission) });
   if (response.status !== 202) throw new Error(`POST /jobs answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { jobId: string }).jobId;
 }
 
 /** Reads a job over the stack's HTTP API. */
 export async function readJob(apiUrl: string, jobId: string): Promise<JobAnswer> {
-  const response = await fetch(`${apiUrl}/jobs/${jobId}`);
+  const response = await checkedFetch(`${apiUrl}/jobs/${jobId}`);
   if (response.status !== 200) throw new Error(`GET /jobs/${jobId} answered ${response.status}`);
   return (await response.json()) as JobAnswer;
 }

@@ -1,0 +1,80 @@
+import type { Command } from "commander";
+import { integerIn, readPayload } from "../args";
+import type { Job } from "../client";
+import { openSession, type CliDeps, type RunState } from "../context";
+import { jobDetail, jobTypesTable, json } from "../output";
+import { followJob } from "./follow";
+
+const WAIT_HELP = "wait until the job ends, then exit with its outcome (0 succeeded, 1 failed or canceled)";
+
+/** `types`, `submit`, `get`, `wait`, `cancel`, `retry`: one job at a time. */
+export function addJobCommands(program: Command, deps: CliDeps, state: RunState): void {
+  const { io } = deps;
+
+  program
+    .command("types")
+    .description("List the job types the stack runs, with an example payload of each")
+    .action(async (_options, command: Command) => {
+      const session = await openSession(command, deps, state);
+      const types = await session.api.listJobTypes();
+      io.stdout.write(session.json ? json(types) : jobTypesTable(types, session.width));
+    });
+
+  program
+    .command("submit")
+    .description("Submit a job")
+    .argument("<type>", "the job type (cloudqueue types lists them)")
+    .argument("<payload>", "the payload: JSON text ('{\"text\":\"hi\"}'), @file.json for a file's, - to read stdin")
+    .option("--key <key>", "the Idempotency-Key: the same key and payload again answer the same job (default: a random one, so that a retried request never submits twice)")
+    .option("--delay <seconds>", "seconds before the job may run (the API allows 0-900)", integerIn(0, 86_400))
+    .option("--wait", WAIT_HELP)
+    .action(async (type: string, payloadArgument: string, options: { key?: string; delay?: number; wait?: boolean }, command: Command) => {
+      const payload = await readPayload(payloadArgument, deps);
+      const session = await openSession(command, deps, state);
+      const submission = { type, payload, ...(options.delay !== undefined && { delaySeconds: options.delay }) };
+      const job = await session.api.submit(submission, { idempotencyKey: options.key ?? `cloudqueue-cli-${deps.randomKey()}` });
+      if (options.wait) return followJob(job, session, deps, state);
+      io.stdout.write(session.json ? json(job) : `Submitted ${job.jobId} (${job.type}): ${job.status}\n`);
+    });
+
+  program
+    .command("get")
+    .description("Show a job: status, attempts, error, result, payload")
+    .argument("<id>", "the job's id")
+    .action(async (jobId: string, _options, command: Command) => {
+      const session = await openSession(command, deps, state);
+      const job = await session.api.get(jobId);
+      io.stdout.write(session.json ? json(job) : jobDetail(job, io.now()));
+    });
+
+  program
+    .command("wait")
+    .description("Wait until a job ends; exit with its outcome (0 succeeded, 1 failed or canceled)")
+    .argument("<id>", "the job's id")
+    .action(async (jobId: string, _options, command: Command) => {
+      const session = await openSession(command, deps, state);
+      await followJob(await session.api.get(jobId), session, deps, state);
+    });
+
+  program
+    .command("cancel")
+    .description("Cancel a QUEUED job")
+    .argument("<id>", "the job's id")
+    .action(async (jobId: string, _options, command: Command) => {
+      const session = await openSession(command, deps, state);
+      const job = await session.api.cancel(jobId);
+      io.stdout.write(session.json ? json(job) : `${job.jobId} (${job.type}): ${job.status}\n`);
+    });
+
+  program
+    .command("retry")
+    .description("Run a FAILED or CANCELED job again (its attempts start over)")
+    .argument("<id>", "the job's id")
+    .option("--wait", WAIT_HELP)
+    .action(async (jobId: string, options: { wait?: boolean }, command: Command) => {
+      const session = await openSession(command, deps, state);
+      const job: Job = await session.api.retry(jobId);
+      if (options.wait) return followJob(job, session, deps, state);
+      io.stdout.write(session.json ? json(job) : `${job.jobId} (${job.type}): ${job.status} again\n`);
+    });
+}
