@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import type { AttemptOutcome } from "../../handlers/adapters/jobStore";
-import { canTransition, JobStatus, RETRYABLE_STATUSES, type Job } from "../../handlers/domain/job";
+import { shardOf } from "../../handlers/adapters/listKeys";
+import { canTransition, isTerminal, JobStatus, RETRYABLE_STATUSES, type Job } from "../../handlers/domain/job";
+import { DEFAULTS, JOB_TABLE } from "../../handlers/settings";
 import { TestStack } from "../helpers/stack";
 
 /**
@@ -48,11 +50,20 @@ describe("job store conditions follow the domain's transitions", function () {
       // client's explicit retry (from the RETRYABLE_STATUSES only).
       const legal =
         name === "retry" ? RETRYABLE_STATUSES.includes(from) : name === "commit back to QUEUED" ? from === "IN_PROGRESS" && canTransition(from, to) : canTransition(from, to);
-      it(`${name} from ${from}: ${legal ? "allowed" : "refused"}`, async () => {
+      it(`${name} from ${from}: ${legal ? "allowed" : "refused"}, and the job is in the indexes its status calls for`, async () => {
         const jobId = await jobIn(from);
+        const listed = (await stack.rawItem(jobId))[JOB_TABLE.listIndex.rangeKey];
         const outcome = await write(jobId).then(() => "allowed", () => "refused");
         expect(outcome).to.equal(legal ? "allowed" : "refused");
-        expect((await stack.job(jobId)).status).to.equal(legal ? to : from);
+        const status = legal ? to : from;
+        expect((await stack.job(jobId)).status).to.equal(status);
+        const item = await stack.rawItem(jobId);
+        // The sweep index holds the active jobs, the finished jobs' index the terminal ones under
+        // their status; the all-jobs index keeps the key the put gave it, whatever happens.
+        expect(item[JOB_TABLE.sweepIndex.hashKey] !== undefined, "in the sweep index").to.equal(!isTerminal(status));
+        expect(item[JOB_TABLE.doneIndex.hashKey], "in the finished jobs' index").to.equal(isTerminal(status) ? `${status}#${shardOf(jobId, DEFAULTS.sweepShards)}` : undefined);
+        expect(item[JOB_TABLE.listIndex.rangeKey], "the all-jobs index key never changes").to.equal(listed);
+        expect(item[JOB_TABLE.listIndex.hashKey]).to.equal(shardOf(jobId, DEFAULTS.sweepShards));
       });
     }
   }
