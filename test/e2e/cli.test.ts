@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -69,6 +70,15 @@ describe("cloudqueue CLI against npm start", function () {
     api = ["--api", stack.ready.apiUrl];
   });
   after(async () => stack?.dispose());
+
+  it("finds a running npm start through the file it writes into its data folder, on whatever port it took", async () => {
+    const table = await cloudqueue(["--data-dir", stack.dataDir, "types"]);
+    expect(table.code, table.stderr).to.equal(EXIT.ok);
+    expect(table.stdout).to.contain("text.transform");
+    const written = JSON.parse(readFileSync(join(stack.dataDir, "local-stack.json"), "utf8"));
+    expect(written.apiUrl).to.equal(stack.ready.apiUrl);
+    expect(written.pid).to.be.a("number");
+  });
 
   it("lists the job types, finding the API through CLOUDQUEUE_API_URL", async () => {
     const table = await cloudqueue(["types"], { env: { CLOUDQUEUE_API_URL: stack.ready.apiUrl } });
