@@ -235,6 +235,8 @@ function configureLambdaEnvironment(emulators: Emulators, authMode: AuthMode): v
     [ENV.queueUrl]: emulators.queueUrl,
     [ENV.authMode]: authMode,
     ...(authMode === "iam" && { [ENV.adminPrincipals]: LOCAL_ADMIN_ARN }),
+    // The local front checks every route's scope, as a stack with jwtRequireScopes (the default) does.
+    ...(authMode === "jwt" && { [ENV.jwtRequireScopes]: "true" }),
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;

@@ -46,7 +46,7 @@ describe("npm start", function () {
         expect(response.headers.get("content-type"), path).to.equal("application/problem+json");
         expect(await response.json(), path).to.include({ status: 404, title: "Not Found" });
       }
-      for (const [method, path, allow] of [["GET", "/jobs", "POST"], ["PUT", "/jobs", "POST"], ["POST", "/job-types", "GET, HEAD"], ["PATCH", "/jobs/abc", "GET, HEAD, DELETE"]] as const) {
+      for (const [method, path, allow] of [["DELETE", "/jobs", "POST, GET, HEAD"], ["PUT", "/jobs", "POST, GET, HEAD"], ["GET", "/jobs/bulk/retry", "POST"], ["POST", "/job-types", "GET, HEAD"], ["PATCH", "/jobs/abc", "GET, HEAD, DELETE"]] as const) {
         const response = await checkedFetch(`${stack.ready.apiUrl}${path}`, { method });
         expect(response.status, `${method} ${path}`).to.equal(405);
         expect(response.headers.get("allow"), `${method} ${path}`).to.equal(allow);
@@ -127,7 +127,7 @@ describe("npm start", function () {
       const sqs = new SQSClient({ ...LOCAL_AWS, endpoint: stack.ready.sqsEndpoint });
       try {
         const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: stack.ready.tableName }));
-        expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).to.deep.equal([JOB_TABLE.sweepIndex.name]);
+        expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).to.deep.equal([JOB_TABLE.sweepIndex.name, JOB_TABLE.listIndex.name, JOB_TABLE.doneIndex.name].sort());
         const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.ready.queueUrl, AttributeNames: ["All"] }));
         expect(Attributes?.VisibilityTimeout).to.equal(String(visibilityTimeoutSeconds(DEFAULTS.workerTimeoutSeconds)));
         expect(JSON.parse(Attributes?.RedrivePolicy ?? "{}").maxReceiveCount).to.equal(DEFAULTS.maxReceiveCount);
