@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import { JobStatus, TERMINAL_STATUSES } from "../domain/job";
-import { MAX_DELAY_SECONDS } from "../domain/submission";
+import { SubmissionSchema } from "../domain/submission";
 
 const STATUSES = Object.values(JobStatus);
 
@@ -78,21 +78,8 @@ export const JobTypesSchema = v.array(
   }),
 );
 
-/** `POST /jobs` body (the payload is then checked against its type's own schema). */
-export const SubmissionSchema = v.strictObject({
-  type: v.pipe(v.string("type must be a string"), v.minLength(1, "type must not be empty"), v.maxLength(128, "type is too long")),
-  payload: v.unknown(),
-  delaySeconds: v.optional(
-    v.pipe(
-      v.number("delaySeconds must be a number"),
-      v.integer("delaySeconds must be an integer"),
-      v.minValue(0, "delaySeconds must be at least 0"),
-      v.maxValue(MAX_DELAY_SECONDS, `delaySeconds must be at most ${MAX_DELAY_SECONDS}`),
-    ),
-    // A thunk, not 0: Pulumi's closure serializer throws on a schema with a primitive `default`.
-    () => 0,
-  ),
-});
+/** `POST /jobs` body: the domain's own envelope schema. */
+export { SubmissionSchema };
 
 /** A status list as a query string gives it: `FAILED` or `FAILED,CANCELED`. */
 const statusList = v.pipe(

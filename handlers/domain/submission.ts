@@ -18,7 +18,8 @@ export interface FieldError {
 /** The longest delay a job may ask for: SQS's own maximum `DelaySeconds`. */
 export const MAX_DELAY_SECONDS = 900;
 
-const SubmissionSchema = v.strictObject({
+/** The `POST /jobs` body's envelope (the payload is then checked against its type's own schema). */
+export const SubmissionSchema = v.strictObject({
   type: v.pipe(v.string("type must be a string"), v.minLength(1, "type must not be empty"), v.maxLength(128, "type is too long")),
   payload: v.unknown(),
   delaySeconds: v.optional(
