@@ -56,9 +56,14 @@ export class DynamoJobListing implements JobListing {
             spent = true;
             break;
           }
-          const live = states.filter((state) => state.buffered.length > 0 || !state.exhausted).length;
-          const batch = Math.max(1, Math.ceil((wanted - picked.length + 1) / live));
-          const reads = await Promise.all(empty.map((index) => this.read(streams[index]!, states[index]!, batch, request)));
+          // Read what the page still needs, one more to know whether more follow, less what the
+          // other streams already hold: spread over the empty streams, each at least one (the
+          // merge must see each stream's next entry; what it reads ahead travels in the cursor).
+          const held = states.reduce((sum, state) => sum + state.buffered.length, 0);
+          const needed = Math.max(empty.length, wanted - picked.length + 1 - held);
+          const reads = await Promise.all(
+            empty.map((index, nth) => this.read(streams[index]!, states[index]!, Math.floor(needed / empty.length) + (nth < needed % empty.length ? 1 : 0), request)),
+          );
           entriesRead += reads.reduce((sum, read) => sum + read, 0);
           continue;
         }

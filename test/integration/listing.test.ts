@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { JOB_TABLE } from "../../handlers/settings";
+import { DynamoJobListing } from "../../handlers/adapters/dynamoJobListing";
+import { DEFAULTS, JOB_TABLE } from "../../handlers/settings";
 import type { ApiRequest } from "../helpers/events";
 import { jwtCaller, TEST_ISSUER } from "../helpers/events";
 import { TestStack } from "../helpers/stack";
@@ -76,6 +77,28 @@ describe("finding and acting on jobs", function () {
     expect(first.jobs).to.have.length(5);
     expect(first.jobs[0]).to.not.have.property("payload");
     expect(first.jobs[0]).to.include({ type: "text.transform", status: "QUEUED", owner: aliceOwner });
+  });
+
+  it("reads about limit + 1 index entries a page, and over a listing every entry once: what a page read ahead travels in its cursor", async () => {
+    const failed = await submitMany(alice, FAILING, 60);
+    await stack.runUntilTerminal(failed, { timeoutMs: 60_000 });
+    const listing = new DynamoJobListing(stack.emulators.dynamo, stack.storeSettings);
+    for (const filter of [{}, { statuses: ["FAILED" as const] }, { statuses: ["FAILED" as const, "CANCELED" as const] }]) {
+      let position;
+      let entries = 0;
+      const seen: string[] = [];
+      do {
+        const page = await listing.page({ owner: aliceOwner, filter, limit: 25, position, maxEntries: 100 });
+        // limit + 1, plus the entries the merge must look ahead in the other shards' streams.
+        expect(page.entriesRead, JSON.stringify(filter)).to.be.at.most(26 + 2 * DEFAULTS.sweepShards);
+        expect(page.itemsRead).to.equal(page.jobs.length);
+        entries += page.entriesRead;
+        seen.push(...page.jobs.map((job) => job.jobId));
+        position = page.position;
+      } while (position);
+      expect(seen, JSON.stringify(filter)).to.deep.equal([...failed].reverse());
+      expect(entries, `${JSON.stringify(filter)}: each of the 60 entries read once`).to.equal(60);
+    }
   });
 
   it("filters by status (the finished jobs' index, and the active statuses), by type and by creation time", async () => {
