@@ -27,6 +27,84 @@ const ArtifactRowSchema = v.object({
   ratioOverSdkFirstCall: v.number(),
 });
 
+/** What the listing phase (`bench/listing.ts`) measured: index writes per job, reads per page, the summary's reads. */
+export const ListingResultsSchema = v.object({
+  pageSize: v.number(),
+  /** The tenant whose jobs are listed, and the other owners' jobs in the same table. */
+  tenantJobs: v.number(),
+  otherJobs: v.number(),
+  /** Mean size of the index entries and the items the pages read, by DynamoDB's size rules. */
+  meanEntryBytes: v.number(),
+  meanItemBytes: v.number(),
+  /** Per job of each scenario: table writes and units, index write units by index name and in all, and how each index's writes spread over its partition keys. */
+  indexWrites: v.pipe(
+    v.array(
+      v.object({
+        scenario: v.string(),
+        what: v.string(),
+        jobs: v.number(),
+        tableWrites: v.number(),
+        tableUnits: v.number(),
+        byIndex: v.record(v.string(), v.number()),
+        total: v.number(),
+        partitions: v.record(v.string(), v.object({ keys: v.number(), hottestShare: v.number() })),
+      }),
+    ),
+    v.minLength(1),
+  ),
+  /** Per query, paged to the end: means and maxima per page of entries, items, Query calls and read units. */
+  pages: v.pipe(
+    v.array(
+      v.object({
+        query: v.string(),
+        /** One of the issue's common queries (by status, by status and time, newest first). */
+        common: v.boolean(),
+        pages: v.number(),
+        fullPages: v.number(),
+        jobs: v.number(),
+        matching: v.number(),
+        /** The pages together listed exactly the matching jobs, newest first. */
+        inOrder: v.boolean(),
+        entriesPerPage: v.number(),
+        maxEntriesPerPage: v.number(),
+        itemsPerPage: v.number(),
+        maxItemsPerPage: v.number(),
+        /** Items read and not returned (the status the index cannot tell apart). */
+        itemsNotReturned: v.number(),
+        queriesPerPage: v.number(),
+        maxQueriesPerPage: v.number(),
+        readUnitsPerPage: v.number(),
+        maxReadUnitsPerPage: v.number(),
+        readUnitsPerJob: v.number(),
+        /** Entries of other owners any page read. */
+        otherOwnersEntries: v.number(),
+      }),
+    ),
+    v.minLength(1),
+  ),
+  summaries: v.pipe(
+    v.array(
+      v.object({
+        scope: v.string(),
+        jobsCounted: v.number(),
+        expectedJobs: v.number(),
+        activeJobs: v.optional(v.number()),
+        queries: v.number(),
+        entries: v.number(),
+        entryBytes: v.number(),
+        items: v.number(),
+        indexReadUnits: v.number(),
+        itemReadUnits: v.number(),
+        readUnits: v.number(),
+        readUnitsPer100Jobs: v.number(),
+      }),
+    ),
+    v.minLength(1),
+  ),
+});
+
+export type ListingResults = v.InferOutput<typeof ListingResultsSchema>;
+
 /** The calls per job the protocol needs (one status read per job in the calls phase): anything above is the emulators' or the client's doing. */
 export const CALLS_FLOOR: Readonly<Record<string, number>> = { PutItem: 1, SendMessage: 1, UpdateItem: 2, GetItem: 1, Scan: 0 };
 
@@ -57,6 +135,8 @@ export const BenchResultsSchema = v.object({
   pollsPerJob: v.number(),
   pollSamples: v.array(v.number()),
   recovery: v.pipe(v.array(v.object({ jobs: v.number(), activeJobs: v.number(), scanMs: v.number(), startMs: v.number() })), v.minLength(1)),
+  /** The listing phase; absent in results written before it was measured. */
+  listing: v.optional(ListingResultsSchema),
   targets: v.object({ shareOfCeiling: v.number(), coldStartRatio: v.number(), pollsPerJob: v.number(), coldStartGrowthMs: v.number() }),
 });
 

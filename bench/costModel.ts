@@ -22,7 +22,34 @@ export const FLOOR_CALLS_PER_JOB: CallsPerJob = {
   DeleteMessageBatch: 0.1,
 };
 
-export interface CostInputs {
+/**
+ * What the listing indexes cost, as `npm run bench`'s listing phase measures it (`listing` in
+ * `bench/results.json`), or these values when it has not: the GSI write rules and DynamoDB's read
+ * rules applied to the design (`handlers/settings.ts` `JOB_TABLE`, `handlers/adapters/dynamoJobListing.ts`).
+ */
+export interface ListingCosts {
+  /** Index write units per successful job, every index together. */
+  indexWritesPerJob: number;
+  /** Read units of one `GET /jobs` page of 25, the mean over the common queries. */
+  readUnitsPerListPage: number;
+  /** Read units a summary spends on index entries per 100 jobs it counts. */
+  summaryReadUnitsPer100Jobs: number;
+  /** Read units a summary spends per active (queued or running) job it counts: that job's item. */
+  summaryReadUnitsPerActiveJob: number;
+}
+
+export const FLOOR_LISTING: ListingCosts = {
+  /** The sweep index in and out (2), the all-jobs index in on the put (1), the finished jobs' index in on the commit (1); the claim writes none. */
+  indexWritesPerJob: 4,
+  /** 25 eventually consistent items of at most 4 KB (12.5 RRU) and one Query of 0.5 RRU per shard and a few more (about 3). */
+  readUnitsPerListPage: 15.5,
+  /** Two entries of about 110 B per finished job (the all-jobs and the finished jobs' index): 220 B at 0.5 RRU per 4 KB. */
+  summaryReadUnitsPer100Jobs: 2.7,
+  /** One eventually consistent item read of at most 4 KB. */
+  summaryReadUnitsPerActiveJob: 0.5,
+};
+
+export interface CostInputs extends ListingCosts {
   jobsPerMonth: number;
   /** Calls per job, status reads excluded. */
   calls: CallsPerJob;
@@ -72,6 +99,12 @@ export interface CostInputs {
   /** `GET /job-types` a page view makes (the page lists the types once when it loads). */
   jobTypeReadsPerPageView: number;
   pageViewsPerMonth: number;
+  /** `GET /jobs` pages served a month (the operations view, the CLI, scripts). */
+  listPagesPerMonth: number;
+  /** `GET /jobs/summary` served a month; each counts every job the table keeps (see {@link monthlyUsage}). */
+  summariesPerMonth: number;
+  /** Queued or running jobs a summary finds. */
+  activeJobsPerSummary: number;
 }
 
 /**
@@ -122,6 +155,15 @@ export const ASSUMPTIONS = {
   pageRequestsPerView: 10,
   pageBytesPerView: 45_000,
   jobTypeReadsPerPageView: 1,
+  /**
+   * About 330 a day: each opening or refresh of the operations view reads a page, and the CLI and
+   * scripts page through failed jobs. Their API and Lambda requests are not counted (cents a month).
+   */
+  listPagesPerMonth: 10_000,
+  /** About 30 a day: each opening or refresh of the operations view counts once. */
+  summariesPerMonth: 1_000,
+  /** A backlog of a thousand jobs queued or running when someone looks. */
+  activeJobsPerSummary: 1_000,
 } as const satisfies Partial<CostInputs>;
 
 export interface CostLine {
@@ -146,6 +188,9 @@ export interface MonthlyUsage {
   tableWrites: number;
   indexWrites: number;
   readUnits: number;
+  /** Read units of the month's `GET /jobs` pages and summaries, and the jobs each summary counts. */
+  listingReadUnits: number;
+  jobsPerSummary: number;
   storedGb: number;
   /** Lambda's own `platform.start` + `platform.report` records, all functions. */
   platformLogGb: number;
@@ -174,18 +219,24 @@ export function monthlyUsage(inputs: CostInputs): MonthlyUsage {
     n * (inputs.calls.SendMessage + (inputs.calls.ChangeMessageVisibility ?? 0)) + batches * 2 /* receive + delete batch */ + IDLE_RECEIVES_PER_MONTH;
 
   const itemWriteUnits = Math.ceil(inputs.itemBytes / 1024);
-  // Table: put + claim + commit; the keys-only sweep index: enter on put, leave on the commit.
+  // Table: put + claim + commit. Indexes: what the listing phase measured per successful job (the
+  // sweep index in and out, the listing indexes in).
   const tableWrites = n * (inputs.calls.PutItem + inputs.calls.UpdateItem) * itemWriteUnits;
-  const indexWrites = n * 2;
+  const indexWrites = n * inputs.indexWritesPerJob;
   // Status reads are strongly consistent (a job is readable at once after its 202).
   const readUnits = n * (statusReads + (inputs.calls.GetItem ?? 0)) * Math.ceil(inputs.itemBytes / 4096) + sweeperRuns * inputs.sweepShards * 0.5;
   const storedGb = (n * inputs.itemBytes * (inputs.retentionDays / 30 + 0.02)) / 1024 ** 3;
+  // A page's reads are bounded whatever the table holds; a summary reads an entry of every job
+  // the table keeps (the worst case: an admin's, or an owner's whose jobs are all of them).
+  const jobsPerSummary = n * (inputs.retentionDays / 30);
+  const readUnitsPerSummary = (jobsPerSummary / 100) * inputs.summaryReadUnitsPer100Jobs + inputs.activeJobsPerSummary * inputs.summaryReadUnitsPerActiveJob;
+  const listingReadUnits = inputs.listPagesPerMonth * inputs.readUnitsPerListPage + inputs.summariesPerMonth * readUnitsPerSummary;
 
   // Every invocation of every function writes its platform records; the handlers add their transition lines per job.
   const platformLogGb = (lambdaRequests * inputs.platformLogBytesPerInvocation) / 1024 ** 3;
   const logGb = platformLogGb + (n * inputs.logBytesPerJob) / 1024 ** 3;
   const logStoredGb = logGb * Math.min(inputs.logRetentionDays / 30, 12);
-  return { apiRequests, lambdaRequests, gbSeconds, sqsRequests, tableWrites, indexWrites, readUnits, storedGb, platformLogGb, logGb, logStoredGb, pageRequests, edgeRequests, edgeOutGb };
+  return { apiRequests, lambdaRequests, gbSeconds, sqsRequests, tableWrites, indexWrites, readUnits, listingReadUnits, jobsPerSummary, storedGb, platformLogGb, logGb, logStoredGb, pageRequests, edgeRequests, edgeOutGb };
 }
 
 /**
@@ -206,6 +257,12 @@ export function monthlyCost(inputs: CostInputs): CostLine[] {
     line("SQS", `${fmt(u.sqsRequests)} requests (${fmt(IDLE_RECEIVES_PER_MONTH)} idle long polls)`, u.sqsRequests / 1e6 * sqs.perMillionRequests, free(u.sqsRequests, sqs.freeRequests) / 1e6 * sqs.perMillionRequests),
     line("DynamoDB writes", `${fmt(u.tableWrites)} table + ${fmt(u.indexWrites)} index WRU`, (u.tableWrites + u.indexWrites) / 1e6 * dynamodb.perMillionWriteUnits, (u.tableWrites + u.indexWrites) / 1e6 * dynamodb.perMillionWriteUnits),
     line("DynamoDB reads", `${fmt(u.readUnits)} RRU`, u.readUnits / 1e6 * dynamodb.perMillionReadUnits, u.readUnits / 1e6 * dynamodb.perMillionReadUnits),
+    line(
+      "DynamoDB reads (listing)",
+      `${fmt(inputs.listPagesPerMonth)} pages, ${fmt(inputs.summariesPerMonth)} summaries of ${fmt(u.jobsPerSummary)} jobs: ${fmt(u.listingReadUnits)} RRU`,
+      u.listingReadUnits / 1e6 * dynamodb.perMillionReadUnits,
+      u.listingReadUnits / 1e6 * dynamodb.perMillionReadUnits,
+    ),
     line("DynamoDB storage", `${u.storedGb.toFixed(3)} GB`, u.storedGb * dynamodb.perGbMonth, free(u.storedGb, dynamodb.freeStorageGb) * dynamodb.perGbMonth),
     line("DynamoDB PITR", inputs.pointInTimeRecovery ? `${u.storedGb.toFixed(3)} GB` : "off", storage, storage),
     line(

@@ -7,9 +7,9 @@ import { alarmMetricCount, alarmSpecs } from "../infra/alarms";
 import { parseConfig, type CloudQueueConfig } from "../infra/config";
 import { builtInMetricUniverse } from "../handlers/metricUniverse";
 import { dashboardBody, referencedMetrics, type WatchedResources } from "../infra/dashboard";
-import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, sameOriginApiCost, type CallsPerJob, type CostInputs, type CostLine } from "./costModel";
+import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, FLOOR_LISTING, monthlyCost, sameOriginApiCost, type CallsPerJob, type CostInputs, type CostLine, type ListingCosts } from "./costModel";
 import { PRICES } from "./prices";
-import { readBenchResults, type BenchResults } from "./benchResults";
+import { readBenchResults, type BenchResults, type ListingResults } from "./benchResults";
 
 const ROOT = join(__dirname, "..");
 
@@ -29,10 +29,12 @@ export const DEFAULT_PAGE_VIEWS_PER_MONTH = 10_000;
 export function costInputs(query: CostQuery, results: BenchResults | undefined = readBenchResults()): { inputs: CostInputs; config: CloudQueueConfig; source: string } {
   const config = parseConfig(stackConfig(query.stack));
   const { calls, statusReadsPerJob, source } = callsPerJob(results);
+  const { measured: _measured, ...listing } = listingCosts(results?.listing);
   const inputs: CostInputs = {
     jobsPerMonth: query.jobsPerMonth,
     calls,
     statusReadsPerJob,
+    ...listing,
     lambdaMemoryMb: config.lambdaMemoryMb,
     batchSize: config.batchSize,
     retentionDays: config.retentionDays,
@@ -65,6 +67,8 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
   return [
     `CloudQueue stack "${query.stack}", ${inputs.jobsPerMonth.toLocaleString("en-US")} jobs a month — ${PRICES.region}, ${PRICES.asOf}`,
     `calls per job: ${source}: ${Object.entries(inputs.calls).map(([op, count]) => `${op} ${round(count)}`).join(", ")}; status reads per job ${inputs.statusReadsPerJob} (the site's polling)`,
+    `listing: ${listingCosts(results?.listing).measured ? "measured (bench/results.json listing)" : "the design's rules (no listing results)"}: index writes per job ${round(inputs.indexWritesPerJob)}; ` +
+      `a page of 25 ${round(inputs.readUnitsPerListPage)} RRU; a summary ${round(inputs.summaryReadUnitsPer100Jobs)} RRU per 100 jobs counted + ${round(inputs.summaryReadUnitsPerActiveJob)} per active job`,
     "",
     `${"service".padEnd(width)}  ${"usage".padEnd(usageWidth)}  ${"list USD".padStart(10)}  ${"billed USD".padStart(10)}`,
     ...lines.map((line) => `${line.service.padEnd(width)}  ${line.usage.padEnd(usageWidth)}  ${line.list.toFixed(2).padStart(10)}  ${line.billed.toFixed(2).padStart(10)}`),
@@ -76,7 +80,8 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
     `assumptions: ${fmtCount(inputs.apiKeyedColdStartsPerMonth)} api cold starts a month that derive the id secret; billed ms api ${inputs.apiBilledMs}, worker ${inputs.workerBilledMsPerBatch}/batch + ${inputs.workerBilledMsPerRecord}/record, sweeper ${inputs.sweeperBilledMs}; item ${inputs.itemBytes} B; ` +
       `batches ${inputs.batchFill * 100}% full; logs ${inputs.platformLogBytesPerInvocation} B/invocation (Lambda's platform.start + platform.report, JSON) + ${inputs.logBytesPerJob} B/job of CloudQueue's records${results ? " (measured: bench/results.json logBytes, with the status reads)" : ""}; ` +
       `${inputs.pageViewsPerMonth.toLocaleString("en-US")} page views of ${inputs.pageRequestsPerView} requests, ${inputs.pageBytesPerView / 1000} kB; ${inputs.apiResponseBytes} B per API response; ` +
-      `custom metrics: all ${inputs.customMetrics} billed the whole month, the most they can cost (each is billed only for the hours it receives data)`,
+      `custom metrics: all ${inputs.customMetrics} billed the whole month, the most they can cost (each is billed only for the hours it receives data); ` +
+      `${fmtCount(inputs.listPagesPerMonth)} list pages and ${fmtCount(inputs.summariesPerMonth)} summaries a month, each summary counting every job kept (${inputs.retentionDays} days), ${fmtCount(inputs.activeJobsPerSummary)} of them active`,
   ].join("\n");
 }
 
@@ -115,6 +120,22 @@ function callsPerJob(results: BenchResults | undefined): { calls: CallsPerJob; s
   // The benchmark read each job's status a known number of times; the rest are the system's own reads.
   const calls = { ...FLOOR_CALLS_PER_JOB, ...callsPerJob, GetItem: Math.max(0, (callsPerJob.GetItem ?? 0) - statusReadsInCallsPhase) };
   return { calls, statusReadsPerJob: pollsPerJob, source: "measured (bench/results.json)" };
+}
+
+/** The listing indexes' costs as the listing phase measured them, or the design's when it has not run. */
+export function listingCosts(listing: ListingResults | undefined): ListingCosts & { measured: boolean } {
+  const succeeded = listing?.indexWrites.find((row) => row.scenario === "succeeded");
+  const common = listing?.pages.filter((row) => row.common) ?? [];
+  const all = listing?.summaries.find((row) => row.scope === "all");
+  if (!listing || !succeeded || common.length === 0 || !all) return { ...FLOOR_LISTING, measured: false };
+  return {
+    indexWritesPerJob: succeeded.total,
+    // A month's pages spread evenly over the common queries.
+    readUnitsPerListPage: common.reduce((sum, row) => sum + row.readUnitsPerPage, 0) / common.length,
+    summaryReadUnitsPer100Jobs: (all.indexReadUnits / all.jobsCounted) * 100,
+    summaryReadUnitsPerActiveJob: all.items > 0 ? all.itemReadUnits / all.items : FLOOR_LISTING.summaryReadUnitsPerActiveJob,
+    measured: true,
+  };
 }
 
 function round(value: number): string {

@@ -5,6 +5,7 @@ import { PRICES } from "./prices";
 import { sameOriginApiCost } from "./costModel";
 import { costInputs, costReport, DEFAULT_PAGE_VIEWS_PER_MONTH } from "./costReport";
 import { num, usd, volume } from "./format";
+import { listingFigures } from "./listingFigures";
 import { metricsFigures } from "./metricsFigures";
 import { readmeFigures } from "./readmeFigures";
 import { saturationFigures } from "./saturationFigures";
@@ -25,7 +26,7 @@ export const GENERATED_DOCS = ["README.md", "docs/SCALING.md"] as const;
  */
 export function docFigures(results: BenchResults = requireResults()): Record<string, string> {
   const context = scalingContext(results);
-  const groups = [readmeFigures(results), costFigures(results), scalingFigures(context), saturationFigures(context), metricsFigures()];
+  const groups = [readmeFigures(results), listingFigures(results), costFigures(results), scalingFigures(context), saturationFigures(context), metricsFigures()];
   const figures: Record<string, string> = {};
   for (const group of groups) {
     for (const [name, figure] of Object.entries(group)) {

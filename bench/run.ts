@@ -6,7 +6,10 @@ import { measureArtifactsAndPowertools } from "./artifacts";
 import { measureIdSecret } from "./idSecret";
 import { BASELINE_COMMIT, COLD_START_GROWTH_BUDGET_MS, pairedColdStarts } from "./coldStartBaseline";
 import { CALLS_FLOOR } from "./benchResults";
+import { table } from "./consoleTable";
 import { writeDocFigures } from "./docFigures";
+import { measureListing } from "./listing";
+import { printListing } from "./listingReport";
 import { measureCallsPerJob, measureThroughput, round, type ThroughputRow } from "./phases";
 import { measurePollsPerJob } from "./polling";
 import { measureRecovery, type RecoveryRow } from "./recovery";
@@ -90,6 +93,10 @@ async function main(): Promise<void> {
     for (const jobs of [10_000, 100_000]) recovery.push(await measureRecovery(jobs));
     table(recovery as unknown as Record<string, unknown>[]);
 
+    console.log("\n6. Listing (issue 13): index writes per job, reads per page and per summary (the api and the worker in this process on fresh emulators, every call metered)");
+    const listing = await measureListing();
+    printListing(listing);
+
     const results = {
       machine,
       ceiling: {
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
       pollsPerJob: polling.pollsPerJob,
       pollSamples: polling.samples,
       recovery,
+      listing,
       targets: TARGETS,
     };
     writeFileSync(join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -122,15 +130,6 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
-}
-
-function table(rows: Record<string, unknown>[]): void {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!);
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column]).length)));
-  const line = (cells: string[]) => `  ${cells.map((cell, index) => cell.padStart(widths[index]!)).join("  ")}`;
-  console.log(line(columns));
-  for (const row of rows) console.log(line(columns.map((column) => String(row[column]))));
 }
 
 main().catch((error) => {

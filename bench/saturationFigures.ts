@@ -208,6 +208,7 @@ function billShares(context: ScalingContext): string {
     ["API Gateway", ["API Gateway HTTP API"]],
     ["CloudFront", ["CloudFront (page + API)"]],
     ["DynamoDB writes", ["DynamoDB writes"]],
+    ["the listing's DynamoDB reads", ["DynamoDB reads (listing)"]],
     ["Lambda", ["Lambda requests", "Lambda compute (arm64)"]],
     ["CloudWatch Logs", ["CloudWatch Logs"]],
     ["SQS", ["SQS"]],
@@ -218,8 +219,8 @@ function billShares(context: ScalingContext): string {
     .slice(0, 3);
   const { cost } = context.capacity;
   return [
-    `The bill at ${num(1_000)}× is mostly ${shares[0]![0]} (${pct(shares[0]![1])}), ${shares[1]![0]} (${pct(shares[1]![1])}) and ${shares[2]![0]} (${pct(shares[2]![1])}). The index is 2 of the`,
-    `${cost.calls.PutItem + cost.calls.UpdateItem + 2} WRU per job. Payload size is a capacity setting too: an item over 1 KB costs \`ceil(size / 1 KB)\` WRU`,
+    `The bill at ${num(1_000)}× is mostly ${shares[0]![0]} (${pct(shares[0]![1])}), ${shares[1]![0]} (${pct(shares[1]![1])}) and ${shares[2]![0]} (${pct(shares[2]![1])}). The indexes are ${num(cost.indexWritesPerJob, 2)} of the`,
+    `${num(cost.calls.PutItem + cost.calls.UpdateItem + cost.indexWritesPerJob, 2)} WRU per job. Payload size is a capacity setting too: an item over 1 KB costs \`ceil(size / 1 KB)\` WRU`,
     `on each of its ${cost.calls.PutItem + cost.calls.UpdateItem} writes, and \`maxBodyBytes\` allows ${num(context.config.maxBodyBytes / 1024)} KiB.`,
   ].join("\n");
 }

@@ -1,6 +1,7 @@
 import { AWS_LIMITS } from "./awsLimits";
 import { fastBatchSeconds, jobsPerSecPerShard, MAX_SWEEP_SHARDS, MULTIPLIERS, recommend, recommendShards, requestsPerJob, SCALING_ASSUMPTIONS, sweeperPlan, todayJobsPerSec, type Level } from "./capacity";
 import { approx, num, pct, usd, volume } from "./format";
+import { JOB_TABLE } from "../handlers/settings";
 import { PRICES } from "./prices";
 import { at, type ScalingContext } from "./scalingContext";
 
@@ -28,7 +29,8 @@ export function scalingFigures(context: ScalingContext): Record<string, string> 
   };
 }
 
-function perJobTable({ results, capacity }: ScalingContext): string {
+function perJobTable(context: ScalingContext): string {
+  const { results, capacity } = context;
   const { cost } = capacity;
   const requests = requestsPerJob(capacity);
   const systemReads = Math.max(0, (results.callsPerJob.GetItem ?? 0) - results.statusReadsInCallsPhase);
@@ -40,11 +42,29 @@ function perJobTable({ results, capacity }: ScalingContext): string {
     `| CloudFront requests | ${requests}, the same requests | the page calls the API through the site's own distribution (same origin: the route table's paths go to API Gateway as a second origin, caching disabled) |`,
     `| api Lambda invocations | ${requests} | one per request (\`infra/httpApi.ts\`: one AWS_PROXY integration) |`,
     `| DynamoDB table writes | ${cost.calls.PutItem + cost.calls.UpdateItem} WRU: \`PutItem\`, claim \`UpdateItem\`, commit \`UpdateItem\` | \`callsPerJob\` (measured: PutItem ${results.callsPerJob.PutItem}, UpdateItem ${results.callsPerJob.UpdateItem}); 1 WRU each while the item is ≤ 1 KB [11] |`,
-    "| Sweep-index (GSI) writes | 2 WRU: enter on `PutItem`, leave on the terminal commit or a cancel | keys-only sparse GSI; the claim changes no index key, so it writes nothing to the index. A retry (`sweepAt` moves) and a sweeper deferral cost 2 more each: a changed index key is a delete plus a put [17] |",
+    indexWritesRow(context),
     `| DynamoDB reads | ${cost.statusReadsPerJob} RRU (strongly consistent \`GetItem\` ≤ 4 KB, one per status read) | the site's polling; ${systemReads === 0 ? "the system itself read nothing (measured)" : `the system itself read ${num(systemReads, 3)} per job (measured)`} |`,
     `| SQS calls | ${cost.calls.SendMessage} \`SendMessage\` + ${num(1 / capacity.config.batchSize, 2)} \`ReceiveMessage\` and ${num(1 / capacity.config.batchSize, 2)} \`DeleteMessageBatch\` (full batches of ${capacity.config.batchSize}) | measured ${results.callsPerJob.ReceiveMessage} / ${results.callsPerJob.DeleteMessageBatch} locally, about ${num(perBatch, 1)} records per batch |`,
     `| Logs | ${num(cost.logBytesPerJob)} B per job + ${num(cost.platformLogBytesPerInvocation)} B per invocation (Lambda's \`platform.start\` and \`platform.report\`) | the job's own records and its status reads' request records measured by \`npm run bench\` (\`logBytes\` in \`bench/results.json\`); the platform records' size from the JSON shapes AWS documents [21], [22] |`,
   ].join("\n");
+}
+
+/** The per-job table's index row: the listing phase's measured writes by index, or the design's when it has not run. */
+function indexWritesRow({ results, capacity }: ScalingContext): string {
+  const succeeded = results.listing?.indexWrites.find((row) => row.scenario === "succeeded");
+  const rule = "a changed index key is a delete plus a put [17]";
+  if (!succeeded) {
+    return `| Index (GSI) writes | ${num(capacity.cost.indexWritesPerJob, 2)} WRU (the design's: the sweep index in and out, each listing index in once) | not measured yet (\`bench/listing.ts\`); ${rule} |`;
+  }
+  const by = (name: string) => num(succeeded.byIndex[name] ?? 0, 2);
+  const retried = results.listing!.indexWrites.find((row) => row.scenario === "retried attempt");
+  const explicit = results.listing!.indexWrites.find((row) => row.scenario === "explicit retry");
+  return (
+    `| Index (GSI) writes | ${num(succeeded.total, 2)} WRU: \`${JOB_TABLE.sweepIndex.name}\` ${by(JOB_TABLE.sweepIndex.name)} (enter on \`PutItem\`, leave on the terminal commit or a cancel), ` +
+    `\`${JOB_TABLE.listIndex.name}\` ${by(JOB_TABLE.listIndex.name)} (the put), \`${JOB_TABLE.doneIndex.name}\` ${by(JOB_TABLE.doneIndex.name)} (the terminal commit) | ` +
+    `measured (\`listing\` in \`bench/results.json\`: each write's item before and after, DynamoDB's GSI write rules); the claim changes no index key or projected attribute, so it writes none.` +
+    `${retried ? ` A retried attempt costs ${num(retried.total - succeeded.total, 2)} more (\`sweepAt\` moves)` : ""}${explicit ? `, an explicit retry ${num(explicit.total, 2)} more` : ""}, a sweeper deferral 2: ${rule} |`
+  );
 }
 
 function assumptions({ capacity }: ScalingContext): string {
@@ -138,19 +158,22 @@ function levelsTable({ capacity, levels }: ScalingContext): string {
 }
 
 /** The monthly table's rows: which cost lines each adds up. Every line must land in one row. */
-const MONTHLY_ROWS: [string, string[]][] = [
+const monthlyRows = ({ capacity: { cost } }: ScalingContext): [string, string[]][] => [
   ["Lambda (requests + compute)", ["Lambda requests", "Lambda compute (arm64)"]],
   ["API Gateway HTTP API", ["API Gateway HTTP API"]],
   ["CloudFront (page + API, same origin)", ["CloudFront (page + API)"]],
   ["SQS", ["SQS"]],
-  ["DynamoDB writes (3 table + 2 index WRU per job)", ["DynamoDB writes"]],
+  [`DynamoDB writes (${num(cost.calls.PutItem + cost.calls.UpdateItem, 2)} table + ${num(cost.indexWritesPerJob, 2)} index WRU per job)`, ["DynamoDB writes"]],
   ["DynamoDB reads + storage + PITR", ["DynamoDB reads", "DynamoDB storage", "DynamoDB PITR"]],
+  ["DynamoDB reads of `GET /jobs` and summaries", ["DynamoDB reads (listing)"]],
   ["CloudWatch Logs", ["CloudWatch Logs"]],
   ["CloudWatch custom metrics, dashboard, alarms", ["CloudWatch custom metrics", "CloudWatch dashboard", "CloudWatch alarms"]],
   ["S3, budget, KMS (id secret key)", ["S3 (site files)", "AWS Budgets", "KMS (id secret key)"]],
 ];
 
-function monthlyTable({ bills, levels }: ScalingContext): string {
+function monthlyTable(context: ScalingContext): string {
+  const { bills, levels } = context;
+  const MONTHLY_ROWS = monthlyRows(context);
   const services = bills[0]!.lines.map((line) => line.service);
   const unplaced = services.filter((service) => !MONTHLY_ROWS.some(([, members]) => members.includes(service)));
   if (unplaced.length > 0) throw new Error(`bench/scalingFigures.ts: MONTHLY_ROWS places no row for ${unplaced.join(", ")}`);

@@ -10,6 +10,8 @@ import { createdMsOf, doneShard, listKey, listKeyRange } from "./listKeys";
 interface Stream {
   index: typeof JOB_TABLE.listIndex | typeof JOB_TABLE.doneIndex;
   hash: number | string;
+  /** The status every entry of a finished jobs' stream was written for. */
+  status?: JobStatus;
 }
 
 type Entry = [createdMs: number, jobId: string];
@@ -35,35 +37,40 @@ export class DynamoJobListing implements JobListing {
   }
 
   async page(request: ListRequest): Promise<ListPage> {
+    const { createdAfterMs, createdBeforeMs } = request.filter;
+    // An empty time range matches nothing (and DynamoDB refuses a BETWEEN with low above high).
+    if (createdAfterMs !== undefined && createdBeforeMs !== undefined && createdAfterMs > createdBeforeMs) return { jobs: [], entriesRead: 0, itemsRead: 0 };
     const streams = this.streamsFor(request.filter);
     const states: StreamPosition[] =
       request.position?.streams.length === streams.length
         ? request.position.streams.map((state) => ({ ...state, buffered: [...state.buffered] }))
         : streams.map(() => ({ buffered: [] }));
     const statuses = request.filter.statuses;
+    // Whatever the bound, a page may read one entry per stream and the page itself: with many
+    // shards and statuses the merge must see every stream before it can pick.
+    const maxEntries = Math.max(request.maxEntries, streams.length + request.limit + 1);
     const jobs: Job[] = [];
     let entriesRead = 0;
     let itemsRead = 0;
     let spent = false;
     while (jobs.length < request.limit && !spent) {
       const wanted = request.limit - jobs.length;
-      const picked: Entry[] = [];
+      const picked: { entry: Entry; stream: number }[] = [];
       while (picked.length < wanted) {
         // The merge may only pick once every live stream shows its newest unreturned entry.
         const empty = states.flatMap((state, index) => (state.buffered.length === 0 && !state.exhausted ? [index] : []));
         if (empty.length > 0) {
-          if (entriesRead >= request.maxEntries) {
+          if (entriesRead >= maxEntries) {
             spent = true;
             break;
           }
-          // Read what the page still needs, one more to know whether more follow, less what the
-          // other streams already hold: spread over the empty streams, each at least one (the
-          // merge must see each stream's next entry; what it reads ahead travels in the cursor).
-          const held = states.reduce((sum, state) => sum + state.buffered.length, 0);
-          const needed = Math.max(empty.length, wanted - picked.length + 1 - held);
-          const reads = await Promise.all(
-            empty.map((index, nth) => this.read(streams[index]!, states[index]!, Math.floor(needed / empty.length) + (nth < needed % empty.length ? 1 : 0), request)),
-          );
+          // Each empty stream reads its share of what the page still needs (one more, to know
+          // whether more follow), within what the page may still read; what the merge reads
+          // ahead travels in the cursor, so no entry is read twice.
+          const live = states.filter((state) => state.buffered.length > 0 || !state.exhausted).length;
+          const share = Math.ceil((wanted - picked.length + 1) / live);
+          const batch = Math.max(1, Math.min(share, Math.floor((maxEntries - entriesRead) / empty.length)));
+          const reads = await Promise.all(empty.map((index) => this.read(streams[index]!, states[index]!, batch, request)));
           entriesRead += reads.reduce((sum, read) => sum + read, 0);
           continue;
         }
@@ -72,24 +79,33 @@ export class DynamoJobListing implements JobListing {
           if (state.buffered.length > 0 && (newest < 0 || isNewer(state.buffered[0]!, states[newest]!.buffered[0]!))) newest = index;
         });
         if (newest < 0) break;
-        picked.push(states[newest]!.buffered.shift()!);
+        const entry = states[newest]!.buffered.shift()!;
+        states[newest]!.mark = entry;
+        picked.push({ entry, stream: newest });
       }
       if (picked.length === 0) break;
-      const items = await this.getItems(picked.map(([, jobId]) => jobId), { consistent: true });
+      // Eventually consistent (half the read units): a listing shows a moment's state anyway, and
+      // a job that changed since is acted on by conditional writes, never by what a page showed.
+      const items = await this.getItems([...new Set(picked.map(({ entry }) => entry[1]))], { consistent: false });
       itemsRead += picked.length;
-      for (const [, jobId] of picked) {
-        const job = items.get(jobId);
+      for (const { entry, stream } of picked) {
+        const job = items.get(entry[1]);
         // The item decides, not the index: indexes lag their table by a moment, and the owner
         // is checked on the item itself (the index names owners by a digest).
         if (!job || ownerOf(job) !== request.owner) continue;
         if (statuses && !statuses.includes(job.status)) continue;
+        // A finished job is in exactly one status's stream: the one of its status now. An entry
+        // of another (the index lagging, or read before the job was retried and finished again)
+        // is stale, so no job is listed twice.
+        const written = streams[stream]!.status;
+        if (written !== undefined && written !== job.status) continue;
         if (request.filter.type !== undefined && job.type !== request.filter.type) continue;
         jobs.push(job);
       }
       if (picked.length < wanted && !spent) break;
     }
     const more = states.some((state) => state.buffered.length > 0 || !state.exhausted);
-    return { jobs, ...(more && { position: { streams: states } }), entriesRead, itemsRead };
+    return { jobs, ...(more && { position: { streams: states }, rewound: rewind(states) }), entriesRead, itemsRead };
   }
 
   async count(scope: { owner?: string }): Promise<JobCounts> {
@@ -133,7 +149,7 @@ export class DynamoJobListing implements JobListing {
     const shards = Array.from({ length: this.settings.sweepShards }, (_, shard) => shard);
     const statuses = filter.statuses;
     if (statuses && statuses.length > 0 && statuses.every((status) => TERMINAL_STATUSES.includes(status))) {
-      return [...statuses].sort().flatMap((status) => shards.map((shard) => ({ index: JOB_TABLE.doneIndex, hash: doneShard(status, shard) })));
+      return [...statuses].sort().flatMap((status) => shards.map((shard) => ({ index: JOB_TABLE.doneIndex, hash: doneShard(status, shard), status })));
     }
     return shards.map((shard) => ({ index: JOB_TABLE.listIndex, hash: shard }));
   }
@@ -149,6 +165,10 @@ export class DynamoJobListing implements JobListing {
       input.FilterExpression = "#type = :type";
       input.ExpressionAttributeNames!["#type"] = "type";
       input.ExpressionAttributeValues![":type"] = request.filter.type;
+    }
+    if (state.buffered.length === 0) {
+      if (state.after) state.mark = state.after;
+      else delete state.mark;
     }
     const page = await this.send(input);
     for (const item of page.Items ?? []) state.buffered.push([createdMsOf(String(item[JOB_TABLE.listIndex.rangeKey])), String(item.jobId)]);
@@ -218,6 +238,20 @@ export class DynamoJobListing implements JobListing {
     }
     return found;
   }
+}
+
+/**
+ * The position with every stream's read-ahead dropped: each stream goes back to its mark (the
+ * last entry returned from it, or where its buffered read began), to read the rest again. Larger than a cursor may be only with many
+ * streams (many shards and statuses); the API falls back to it then.
+ */
+function rewind(states: StreamPosition[]): { streams: StreamPosition[] } {
+  return {
+    streams: states.map((state) => {
+      if (state.buffered.length === 0) return state;
+      return { buffered: [], ...(state.mark && { after: state.mark }) };
+    }),
+  };
 }
 
 function isNewer(a: Entry, b: Entry): boolean {

@@ -23,6 +23,12 @@ export interface StreamPosition {
   exhausted?: true;
   /** Entries read, not yet returned: `[createdMs, jobId]`, newest first. */
   buffered: [number, string][];
+  /**
+   * The stream's place just before `buffered[0]` (the last entry returned from it, or where the
+   * read that filled the buffer began; absent: the start): where it goes back to, to drop
+   * `buffered` and read those entries again.
+   */
+  mark?: [number, string];
 }
 
 export interface ListRequest {
@@ -38,6 +44,11 @@ export interface ListPage {
   jobs: Job[];
   /** Where to go on from; absent when nothing more can match. */
   position?: ListPosition;
+  /**
+   * The same place without the entries read ahead (they will be read again): smaller, for when
+   * `position` would make too long a cursor. Present with `position`.
+   */
+  rewound?: ListPosition;
   /** Index entries this page read (returned, carried in the position, or thrown away). */
   entriesRead: number;
   /** Items this page read from the table (returned, or dropped by the status filter). */

@@ -47,7 +47,8 @@ export class DynamoRequestRecords implements RequestRecords {
           TableName: this.settings.tableName,
           Item: { jobId: recordId, requestHash, recordState: "IN_PROGRESS", token, lockedUntil: nowMs + LOCK_MS, [JOB_TABLE.ttlAttribute]: Math.floor(nowMs / 1000) + KEEP_SECONDS },
           // A new key, or one whose request crashed (its lock ran out) with the same request.
-          ConditionExpression: "attribute_not_exists(jobId) OR (recordState = :inProgress AND lockedUntil < :now AND requestHash = :hash)",
+          // A released record (its request failed) has no hash: any request may take the key.
+          ConditionExpression: "attribute_not_exists(jobId) OR (recordState = :inProgress AND lockedUntil < :now AND (requestHash = :hash OR attribute_not_exists(requestHash)))",
           ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":now": nowMs, ":hash": requestHash },
         }),
       );
@@ -61,7 +62,7 @@ export class DynamoRequestRecords implements RequestRecords {
     } catch (error) {
       throw storeError("GetItem", error);
     }
-    if (!item) return this.begin(recordId, requestHash, nowMs);
+    if (!item || item.requestHash === undefined) return this.begin(recordId, requestHash, nowMs);
     if (item.requestHash !== requestHash) return { state: "conflict" };
     if (item.recordState === "COMPLETED") return { state: "replay", response: JSON.parse(String(item.response)) };
     return { state: "in-progress" };
@@ -76,7 +77,7 @@ export class DynamoRequestRecords implements RequestRecords {
   }
 
   async release(recordId: string, token: string): Promise<void> {
-    await this.finish(recordId, token, "SET lockedUntil = :zero", { ":zero": 0 });
+    await this.finish(recordId, token, "SET lockedUntil = :zero REMOVE requestHash", { ":zero": 0 });
   }
 
   private async finish(recordId: string, token: string, update: string, values: Record<string, unknown>): Promise<void> {

@@ -8,7 +8,7 @@ import { isJobId } from "../domain/jobId";
 import { IdempotencyKeyConflictError, InvalidRequestError, RequestInProgressError } from "../errors";
 import type { JobSearch } from "./jobSearch";
 import type { JobService, Transition } from "./jobService";
-import { BULK_FROM, BULK_SAMPLE, MAX_PAGE, type BulkDryRun, type BulkRequest, type BulkResult } from "./schemas";
+import { BULK_FROM, BULK_SAMPLE, createdRangeMs, MAX_PAGE, type BulkDryRun, type BulkRequest, type BulkResult } from "./schemas";
 
 export type BulkAction = "retry" | "cancel";
 
@@ -21,8 +21,9 @@ export interface BulkActionsDeps {
   now?: () => number;
 }
 
-/** A dry run stops counting here: `matchedAtLeast` then says "at least". */
+/** A dry run stops counting at this many matches, or after reading this many index entries: `matchedAtLeast` then says "at least". */
 export const DRY_RUN_COUNT_CAP = 10_000;
+export const DRY_RUN_ENTRY_CAP = 10_000;
 /** Transitions a bulk call runs at once. */
 const PARALLEL = 10;
 
@@ -40,6 +41,8 @@ export class BulkActions {
     const jobIds = this.jobIdsOf(request);
     if (request.dryRun) return { response: await this.dryRun(action, filter, jobIds), replayed: false };
     if (idempotencyKey === undefined) return { response: await this.act(action, request, filter, jobIds), replayed: false };
+    // Bad input claims no key: a refused cursor must leave the key free for the corrected call.
+    if (filter && request.cursor !== undefined) await this.deps.search.check({ filter, cursor: request.cursor, purpose: `bulk-${action}`, cursorPath: "cursor" });
     const nowMs = (this.deps.now ?? Date.now)();
     const recordId = `request#${keyedJobId(await this.deps.idSecret(), this.deps.caller.owner, `bulk-${action}\n${idempotencyKey}`)}`;
     const started = await this.deps.records.begin(recordId, requestHash(action, request), nowMs);
@@ -63,14 +66,16 @@ export class BulkActions {
       return { action, dryRun: true, matched: jobs.length, matchedAtLeast: false, sample: jobs.slice(0, BULK_SAMPLE).map((job) => toJobListItem(job!)) };
     }
     let matched = 0;
+    let entries = 0;
     const sample: BulkDryRun["sample"] = [];
     let cursor: string | undefined;
     do {
       const page = await this.deps.search.page({ filter: filter!, limit: MAX_PAGE, cursor, purpose: `bulk-${action}-count` });
       matched += page.jobs.length;
+      entries += page.entriesRead;
       for (const job of page.jobs) if (sample.length < BULK_SAMPLE) sample.push(toJobListItem(job));
       cursor = page.nextCursor;
-    } while (cursor && matched < DRY_RUN_COUNT_CAP);
+    } while (cursor && matched < DRY_RUN_COUNT_CAP && entries < DRY_RUN_ENTRY_CAP);
     return { action, dryRun: true, matched, matchedAtLeast: cursor !== undefined, sample };
   }
 
@@ -79,7 +84,7 @@ export class BulkActions {
     let nextCursor: string | undefined;
     if (jobIds) targets = jobIds;
     else {
-      const page = await this.deps.search.page({ filter: filter!, limit: request.limit ?? MAX_PAGE, cursor: request.cursor, purpose: `bulk-${action}` });
+      const page = await this.deps.search.page({ filter: filter!, limit: request.limit ?? MAX_PAGE, cursor: request.cursor, purpose: `bulk-${action}`, cursorPath: "cursor" });
       targets = page.jobs.map((job) => job.jobId);
       nextCursor = page.nextCursor;
     }
@@ -118,8 +123,7 @@ export class BulkActions {
     return {
       statuses: statuses as JobStatus[],
       ...(request.filter.type !== undefined && { type: request.filter.type }),
-      ...(request.filter.createdAfter !== undefined && { createdAfterMs: Date.parse(request.filter.createdAfter) }),
-      ...(request.filter.createdBefore !== undefined && { createdBeforeMs: Date.parse(request.filter.createdBefore) }),
+      ...createdRangeMs(request.filter.createdAfter, request.filter.createdBefore),
     };
   }
 

@@ -33,7 +33,7 @@ import { InvalidCursorError } from "./cursor";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobSearch } from "./jobSearch";
 import { JobService } from "./jobService";
-import { BulkRequestSchema, ListQuerySchema, SummaryQuerySchema } from "./schemas";
+import { BulkRequestSchema, createdRangeMs, ListQuerySchema, SummaryQuerySchema } from "./schemas";
 
 export interface ApiHandlerDeps {
   store: JobStore;
@@ -107,8 +107,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       const filter: JobFilter = {
         ...(query.status && { statuses: query.status as JobStatus[] }),
         ...(query.type !== undefined && { type: query.type }),
-        ...(query.createdAfter !== undefined && { createdAfterMs: Date.parse(query.createdAfter) }),
-        ...(query.createdBefore !== undefined && { createdBeforeMs: Date.parse(query.createdBefore) }),
+        ...createdRangeMs(query.createdAfter, query.createdBefore),
       };
       return json(200, await search.list({ filter, limit: query.limit, cursor: query.cursor, owner: query.owner }));
     },
@@ -256,7 +255,7 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   }
   if (error instanceof InvalidQueryError) return problem(400, ProblemType.validation, "Bad Request", "the query is invalid", error.errors);
   if (error instanceof InvalidCursorError) {
-    return problem(400, ProblemType.validation, "Bad Request", "the cursor is not valid for this request", [{ path: "query:cursor", message: "pass back a nextCursor unchanged, with the same filters" }]);
+    return problem(400, ProblemType.validation, "Bad Request", "the cursor is not valid for this request", [{ path: error.path, message: "pass back a nextCursor unchanged, with the same filters" }]);
   }
   if (error instanceof InvalidRequestError) return problem(400, ProblemType.validation, "Bad Request", error.detail, error.errors);
   if (error instanceof ForbiddenOwnerError) return problem(403, ProblemType.forbidden, "Forbidden", "only an admin may name another owner");

@@ -2,7 +2,7 @@ import type { JobFilter, JobListing, ListPosition } from "../adapters/jobListing
 import type { Caller } from "../auth/caller";
 import { JobStatus, toJobListItem, type Job } from "../domain/job";
 import { ForbiddenOwnerError } from "../errors";
-import { openCursor, sealCursor, type CursorBinding } from "./cursor";
+import { InvalidCursorError, MAX_CURSOR_CHARS, openCursor, sealCursor, type CursorBinding } from "./cursor";
 import { DEFAULT_PAGE, type JobSummary } from "./schemas";
 
 export interface JobSearchDeps {
@@ -22,6 +22,17 @@ export interface JobPage {
   itemsRead: number;
 }
 
+/** One page's request; `purpose` is what the cursor continues (`list`, or a bulk action's). */
+export interface PageRequest {
+  filter: JobFilter;
+  limit?: number;
+  cursor?: string;
+  owner?: string;
+  purpose?: string;
+  /** Where the request carried the cursor, for the 400 that names it. @default "query:cursor" */
+  cursorPath?: string;
+}
+
 /** A listing asks for at least this many index entries, and at most four per job it returns. */
 const MIN_ENTRIES_PER_PAGE = 100;
 
@@ -32,23 +43,33 @@ const MIN_ENTRIES_PER_PAGE = 100;
 export class JobSearch {
   constructor(private readonly deps: JobSearchDeps) {}
 
-  /**
-   * One page of `owner`'s jobs matching `filter`, newest first.
-   * @param purpose what the cursor continues (`list`, or a bulk action's)
-   */
-  async page(request: { filter: JobFilter; limit?: number; cursor?: string; owner?: string; purpose?: string }): Promise<JobPage> {
-    const owner = this.ownerToList(request.owner);
+  /** One page of the owner's jobs matching `filter`, newest first, and the cursor that continues it. */
+  async page(request: PageRequest): Promise<JobPage> {
+    const { owner, binding, secret, position } = await this.open(request);
     const limit = request.limit ?? DEFAULT_PAGE;
+    const page = await this.deps.listing.page({ owner, filter: request.filter, limit, position, maxEntries: Math.max(MIN_ENTRIES_PER_PAGE, 4 * limit) });
+    let nextCursor = page.position && sealCursor(secret, binding, page.position);
+    // Many streams' read-ahead can make a cursor too long to pass back: then it carries only
+    // where each stream stands, and the next page reads those entries again.
+    if (nextCursor && nextCursor.length > MAX_CURSOR_CHARS) nextCursor = sealCursor(secret, binding, page.rewound!);
+    return { jobs: page.jobs, ...(nextCursor && { nextCursor }), entriesRead: page.entriesRead, itemsRead: page.itemsRead };
+  }
+
+  /** Checks a request's owner and cursor without reading anything: a bulk call does, before it claims its Idempotency-Key. */
+  async check(request: PageRequest): Promise<void> {
+    await this.open(request);
+  }
+
+  private async open(request: PageRequest): Promise<{ owner: string; binding: CursorBinding; secret: Uint8Array; position: ListPosition | undefined }> {
+    const owner = this.ownerToList(request.owner);
     const binding: CursorBinding = { owner, purpose: request.purpose ?? "list", filter: canonicalFilter(request.filter) };
     const secret = await this.deps.cursorSecret();
-    const position: ListPosition | undefined = request.cursor === undefined ? undefined : openCursor(secret, binding, request.cursor);
-    const page = await this.deps.listing.page({ owner, filter: request.filter, limit, position, maxEntries: Math.max(MIN_ENTRIES_PER_PAGE, 4 * limit) });
-    return {
-      jobs: page.jobs,
-      ...(page.position && { nextCursor: sealCursor(secret, binding, page.position) }),
-      entriesRead: page.entriesRead,
-      itemsRead: page.itemsRead,
-    };
+    if (request.cursor === undefined) return { owner, binding, secret, position: undefined };
+    try {
+      return { owner, binding, secret, position: openCursor(secret, binding, request.cursor) };
+    } catch (error) {
+      throw error instanceof InvalidCursorError ? new InvalidCursorError(request.cursorPath) : error;
+    }
   }
 
   /** `GET /jobs` as the API answers it. */

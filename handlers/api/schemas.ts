@@ -17,11 +17,35 @@ export const DEFAULT_PAGE = 25;
 /** Jobs a bulk dry run shows as its sample. */
 export const BULK_SAMPLE = 10;
 
-const isoTime = (what: string) =>
-  v.pipe(
-    v.string(`${what} must be a string`),
-    v.check((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(value) && Number.isFinite(Date.parse(value)), `${what} must be an RFC 3339 time`),
-  );
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i;
+
+/** Whether `value` is an RFC 3339 date-time that exists (no February 30, no hour 24). */
+export function isRfc3339(value: string): boolean {
+  const parts = RFC3339.exec(value);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const offsetOk = parts[9] === undefined || (Number(parts[9]) <= 23 && Number(parts[10]) <= 59);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59 && offsetOk && Number.isFinite(Date.parse(value));
+}
+
+/**
+ * The epoch ms bounds of a creation-time range, both ends inclusive: a lower bound with digits
+ * past the millisecond rounds up (a job created at .840 is not after .8405), an upper one down.
+ */
+export function createdRangeMs(after: string | undefined, before: string | undefined): { createdAfterMs?: number; createdBeforeMs?: number } {
+  const fraction = (value: string) => /\.\d{3}(\d*)/.exec(value)?.[1] ?? "";
+  return {
+    ...(after !== undefined && { createdAfterMs: Date.parse(after) + (/[1-9]/.test(fraction(after)) ? 1 : 0) }),
+    ...(before !== undefined && { createdBeforeMs: Date.parse(before) }),
+  };
+}
+
+const isoTime = (what: string) => v.pipe(v.string(`${what} must be a string`), v.check(isRfc3339, `${what} must be an RFC 3339 time`));
+
+/** A time range's ends in order (DynamoDB refuses a BETWEEN with its low end above its high end). */
+const orderedRange = <T extends { createdAfter?: string; createdBefore?: string }>() =>
+  v.check<T, string>((filter) => !(filter.createdAfter && filter.createdBefore) || Date.parse(filter.createdAfter) <= Date.parse(filter.createdBefore), "createdAfter must not be later than createdBefore");
 
 const JobStatusSchema = v.picklist(STATUSES, `status must be one of ${STATUSES.join(", ")}`);
 
@@ -108,7 +132,7 @@ export const ListQuerySchema = v.pipe(
     /** An admin may list another owner's jobs; anyone else may only name itself. */
     owner: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
   }),
-  v.check((query) => !(query.createdAfter && query.createdBefore) || Date.parse(query.createdAfter) <= Date.parse(query.createdBefore), "createdAfter must not be later than createdBefore"),
+  orderedRange(),
 );
 
 /** The query of `GET /jobs/summary`. */
@@ -133,10 +157,13 @@ export const JobSummarySchema = v.object({
 });
 
 /** Filter of a bulk action: the same filters as `GET /jobs`, statuses as a list. */
-export const BulkFilterSchema = v.strictObject({
-  ...filterFields,
-  status: v.optional(v.pipe(v.array(JobStatusSchema), v.minLength(1, "status must name at least one status"))),
-});
+export const BulkFilterSchema = v.pipe(
+  v.strictObject({
+    ...filterFields,
+    status: v.optional(v.pipe(v.array(JobStatusSchema), v.minLength(1, "status must name at least one status"))),
+  }),
+  orderedRange(),
+);
 
 /** `POST /jobs/bulk/retry` and `POST /jobs/bulk/cancel`. Exactly one of `filter` and `jobIds`. */
 export const BulkRequestSchema = v.pipe(

@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, monthlyCost, monthlyUsage, PLATFORM_LOG_RECORDS, sameOriginApiCost, type CostInputs } from "../../../bench/costModel";
-import { observabilityCounts } from "../../../bench/costReport";
+import type { ListingResults } from "../../../bench/benchResults";
+import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, FLOOR_LISTING, monthlyCost, monthlyUsage, PLATFORM_LOG_RECORDS, sameOriginApiCost, type CostInputs } from "../../../bench/costModel";
+import { listingCosts, observabilityCounts } from "../../../bench/costReport";
 import { customMetricCount } from "../../../handlers/metrics";
 import { parseConfig } from "../../../infra/config";
 import { builtInMetricUniverse } from "../../../handlers/metricUniverse";
@@ -8,6 +9,7 @@ import { builtInMetricUniverse } from "../../../handlers/metricUniverse";
 const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): CostInputs => ({
   jobsPerMonth,
   calls: FLOOR_CALLS_PER_JOB,
+  ...FLOOR_LISTING,
   statusReadsPerJob: 4,
   lambdaMemoryMb: 256,
   batchSize: 10,
@@ -26,20 +28,27 @@ const inputs = (jobsPerMonth: number, overrides: Partial<CostInputs> = {}): Cost
 const service = (lines: ReturnType<typeof monthlyCost>, name: string) => lines.find((line) => line.service === name)!;
 
 describe("bench/costModel", () => {
-  it("prices a million jobs' DynamoDB writes as put + claim + commit plus two index writes, at $0.625 per million", () => {
+  it("prices a million jobs' DynamoDB writes as put + claim + commit plus four index writes (sweep in and out, both listings in), at $0.625 per million", () => {
     const writes = service(monthlyCost(inputs(1_000_000)), "DynamoDB writes");
-    expect(writes.list).to.be.closeTo(5 * 0.625, 1e-9);
+    expect(writes.list).to.be.closeTo((3 + 4) * 0.625, 1e-9);
+    expect(writes.usage).to.equal("3.00 M table + 4.00 M index WRU");
+  });
+
+  it("takes the index writes per job from its inputs, so that a measured figure replaces the design's", () => {
+    const writes = service(monthlyCost(inputs(1_000_000, { indexWritesPerJob: 6 })), "DynamoDB writes");
+
+    expect(writes.list).to.be.closeTo((3 + 6) * 0.625, 1e-9);
   });
 
   it("charges API Gateway for the submit and every status read", () => {
     expect(service(monthlyCost(inputs(1_000_000)), "API Gateway HTTP API").list).to.be.closeTo(5, 1e-9);
   });
 
-  it("costs only the idle polling, the sweeper's schedule, the custom metrics and the KMS key with no jobs, the rest inside the free tiers", () => {
+  it("costs only the idle polling, the sweeper's schedule, the list pages and active jobs' summaries, the custom metrics and the KMS key with no jobs, the rest inside the free tiers", () => {
     const lines = monthlyCost(inputs(0));
     expect(service(lines, "API Gateway HTTP API").list).to.equal(0);
     expect(service(lines, "SQS").list).to.be.greaterThan(0);
-    const fixed = service(lines, "DynamoDB reads").billed + service(lines, "CloudWatch custom metrics").billed + service(lines, "KMS (id secret key)").billed;
+    const fixed = ["DynamoDB reads", "DynamoDB reads (listing)", "CloudWatch custom metrics", "KMS (id secret key)"].reduce((sum, name) => sum + service(lines, name).billed, 0);
     expect(lines.reduce((sum, line) => sum + line.billed, 0)).to.be.closeTo(fixed, 1e-9);
   });
 
@@ -57,6 +66,47 @@ describe("bench/costModel", () => {
     expect(service(on, "DynamoDB PITR").list).to.be.greaterThan(0);
   });
 });
+
+describe("bench/costModel: the listing's reads", () => {
+  it("prices each list page at its read units and each summary at its entries per 100 jobs kept plus one item per active job, at $0.125 per million RRU", () => {
+    const usage = monthlyUsage(inputs(3_000_000, { retentionDays: 10, listPagesPerMonth: 2_000, readUnitsPerListPage: 30, summariesPerMonth: 100, summaryReadUnitsPer100Jobs: 3, activeJobsPerSummary: 400 }));
+    const line = service(monthlyCost(inputs(3_000_000, { retentionDays: 10, listPagesPerMonth: 2_000, readUnitsPerListPage: 30, summariesPerMonth: 100, summaryReadUnitsPer100Jobs: 3, activeJobsPerSummary: 400 })), "DynamoDB reads (listing)");
+    // 10 days of 3 M jobs a month are kept: each summary counts 1 M of them.
+    const perSummary = (1_000_000 / 100) * 3 + 400 * 0.5;
+
+    expect(usage.jobsPerSummary).to.be.closeTo(1_000_000, 1e-6);
+    expect(usage.listingReadUnits).to.be.closeTo(2_000 * 30 + 100 * perSummary, 1e-6);
+    expect(line.list).to.be.closeTo((usage.listingReadUnits / 1e6) * 0.125, 1e-12);
+    expect(line.billed).to.equal(line.list);
+  });
+
+  it("reads nothing for the listing when nobody lists or summarizes", () => {
+    expect(monthlyUsage(inputs(1_000_000, { listPagesPerMonth: 0, summariesPerMonth: 0 })).listingReadUnits).to.equal(0);
+  });
+
+  it("takes the listing's costs from the listing phase's results, the design's without them", () => {
+    const listing: ListingResults = {
+      pageSize: 25,
+      tenantJobs: 600,
+      otherJobs: 500,
+      meanEntryBytes: 107,
+      meanItemBytes: 650,
+      indexWrites: [{ scenario: "succeeded", what: "", jobs: 200, tableWrites: 3, tableUnits: 3, byIndex: {}, total: 5, partitions: {} }],
+      pages: [page("newest first", true, 28), page("status=FAILED", true, 24), page("type=x", false, 90)],
+      summaries: [{ scope: "all", jobsCounted: 1_000, expectedJobs: 1_000, queries: 16, entries: 1_900, entryBytes: 200_000, items: 80, indexReadUnits: 30, itemReadUnits: 40, readUnits: 70, readUnitsPer100Jobs: 7 }],
+    };
+
+    const measured = listingCosts(listing);
+
+    expect(measured).to.deep.equal({ indexWritesPerJob: 5, readUnitsPerListPage: 26, summaryReadUnitsPer100Jobs: 3, summaryReadUnitsPerActiveJob: 0.5, measured: true });
+    expect(listingCosts(undefined)).to.deep.equal({ ...FLOOR_LISTING, measured: false });
+  });
+});
+
+function page(query: string, common: boolean, readUnitsPerPage: number): ListingResults["pages"][number] {
+  const zero = { pages: 1, fullPages: 1, jobs: 25, matching: 25, inOrder: true, entriesPerPage: 25, maxEntriesPerPage: 25, itemsPerPage: 25, maxItemsPerPage: 25, itemsNotReturned: 0 };
+  return { query, common, ...zero, queriesPerPage: 6, maxQueriesPerPage: 6, readUnitsPerPage, maxReadUnitsPerPage: readUnitsPerPage, readUnitsPerJob: readUnitsPerPage / 25, otherOwnersEntries: 0 };
+}
 
 describe("bench/costModel: CloudWatch metrics, dashboard and alarms", () => {
   it("bills every custom metric the whole month at $0.30, after the first 10 free: the most they can cost", () => {
@@ -88,8 +138,9 @@ describe("bench/costModel: CloudWatch metrics, dashboard and alarms", () => {
     expect(quiet.customMetrics).to.equal(customMetricCount(builtInMetricUniverse()).total);
     expect(quiet.alarmMetrics).to.equal(0);
     // 9 single-metric alarms (DLQ, queue age, 3 × errors, 3 × throttles, 5xx), the failure share's
-    // JobsFailed and JobsSucceeded, the table's ThrottledRequests for each of its 4 operations.
-    expect(alerting.alarmMetrics).to.equal(9 + 2 + 4);
+    // JobsFailed and JobsSucceeded, the table's ThrottledRequests for each of its 5 operations
+    // (PutItem, GetItem, UpdateItem, BatchGetItem, Query).
+    expect(alerting.alarmMetrics).to.equal(9 + 2 + 5);
     expect(alerting.dashboardMetrics).to.equal(quiet.dashboardMetrics);
     expect(quiet.dashboardMetrics).to.be.within(30, 50);
   });
