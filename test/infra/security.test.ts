@@ -348,7 +348,16 @@ describe("infra security: a review of every resource the program declares", func
 
     it("recorded what each handler really does (the expectation above is not empty)", () => {
       // GenerateMac: the id secret, derived once (the container's first Idempotency-Key).
-      expect([...called.api!].sort()).to.deep.equal(["dynamodb:GetItem table", "dynamodb:PutItem table", "dynamodb:UpdateItem table", "kms:GenerateMac idKey", "sqs:SendMessage queue"]);
+      expect([...called.api!].sort()).to.deep.equal([
+        "dynamodb:BatchGetItem table",
+        "dynamodb:GetItem table",
+        "dynamodb:PutItem table",
+        `dynamodb:Query table/index/${JOB_TABLE.listIndex.name}`,
+        `dynamodb:Query table/index/${JOB_TABLE.doneIndex.name}`,
+        "dynamodb:UpdateItem table",
+        "kms:GenerateMac idKey",
+        "sqs:SendMessage queue",
+      ]);
       expect([...called.worker!].sort()).to.deep.equal(["dynamodb:GetItem table", "dynamodb:UpdateItem table", "sqs:ChangeMessageVisibility queue"]);
       expect([...called.sweeper!].sort()).to.deep.equal(["dynamodb:GetItem table", `dynamodb:Query table/index/${JOB_TABLE.sweepIndex.name}`, "dynamodb:UpdateItem table", "sqs:SendMessage queue"]);
     });
