@@ -34,9 +34,6 @@ export interface JobServiceDeps {
   idSecret: IdSecretSource;
 }
 
-/** @see ownerOf of handlers/domain/job.ts */
-export { ownerOf };
-
 /** What one conditional transition did: moved the job, or found it as `current` (none: missing or not the caller's). */
 export type Transition = { changed: true; job: Job } | { changed: false; current: Job | undefined };
 
@@ -159,7 +156,7 @@ export class JobService {
   }
 
   /** Whether the caller may see (and act on) the job. */
-  sees(job: Job): boolean {
+  private sees(job: Job): boolean {
     return this.deps.caller.admin || ownerOf(job) === this.deps.caller.owner;
   }
 

@@ -1,3 +1,5 @@
+import { PUBLIC_OWNER } from "../auth/authMode";
+
 /**
  * The job and its lifecycle (SPEC §4). Pure: no AWS, no HTTP.
  *
@@ -79,12 +81,9 @@ export interface Attempt {
   errorCode?: string;
 }
 
-/** Who owns jobs stored before owners were recorded. Same value as `PUBLIC_OWNER` of handlers/auth. */
-const LEGACY_OWNER = "public";
-
 /** The owner a stored job belongs to: jobs stored before owners were recorded are the public owner's. */
 export function ownerOf(job: Pick<JobListItem, "owner">): string {
-  return job.owner ?? LEGACY_OWNER;
+  return job.owner ?? PUBLIC_OWNER;
 }
 
 /**
