@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import type { RequestRecords } from "../adapters/requestRecords";
 import type { JobFilter } from "../adapters/jobListing";
 import type { Caller } from "../auth/caller";
 import { keyedJobId } from "../auth/keyedJobId";
 import { toJobListItem, type JobStatus } from "../domain/job";
 import { isJobId } from "../domain/jobId";
+import { canonicalHash } from "../domain/submission";
 import { IdempotencyKeyConflictError, InvalidRequestError, RequestInProgressError } from "../errors";
 import type { JobSearch } from "./jobSearch";
 import type { JobService, Transition } from "./jobService";
@@ -136,6 +136,7 @@ export class BulkActions {
   }
 }
 
+/** What a replay must match: the action and the whole body, whatever its keys' order. */
 function requestHash(action: BulkAction, request: BulkRequest): string {
-  return createHash("sha256").update(JSON.stringify([action, request.filter ?? null, request.jobIds ?? null, request.limit ?? null, request.cursor ?? null])).digest("hex");
+  return canonicalHash({ action, request });
 }

@@ -11,7 +11,7 @@ import type { IdSecretSource } from "../auth/idSecret";
 import { toJobView, type JobStatus } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
-import { isIdempotencyKey, toFieldErrors, validateSubmission, type FieldError } from "../domain/submission";
+import { isIdempotencyKey, toFieldErrors, validateSubmission } from "../domain/submission";
 import {
   ForbiddenOwnerError,
   IdempotencyKeyConflictError,
@@ -220,20 +220,13 @@ interface RequestServices {
 
 class MalformedJobIdError extends Error {}
 
-/** A query string that fails its schema: the field errors, each path `query:<name>`. */
-class InvalidQueryError extends Error {
-  constructor(readonly errors: FieldError[]) {
-    super("invalid query");
-  }
-}
-
 /**
  * The query string against its schema. API Gateway joins a repeated parameter's values with
  * commas, which a status list reads as several statuses.
  */
 function parseQuery<TSchema extends v.GenericSchema>(schema: TSchema, event: APIGatewayProxyEventV2): v.InferOutput<TSchema> {
   const parsed = v.safeParse(schema, { ...(event.queryStringParameters ?? {}) });
-  if (!parsed.success) throw new InvalidQueryError(toFieldErrors(parsed.issues).map((error) => ({ ...error, path: `query:${error.path}` })));
+  if (!parsed.success) throw new InvalidRequestError("the query is invalid", toFieldErrors(parsed.issues).map((error) => ({ ...error, path: `query:${error.path}` })));
   return parsed.output;
 }
 
@@ -253,7 +246,6 @@ function errorResponse(error: unknown, event: APIGatewayProxyEventV2, logger: Lo
   if (error instanceof MalformedJobIdError) {
     return problem(400, ProblemType.validation, "Bad Request", "the job id is malformed", [{ path: "jobId", message: "must be a lower-case UUID" }]);
   }
-  if (error instanceof InvalidQueryError) return problem(400, ProblemType.validation, "Bad Request", "the query is invalid", error.errors);
   if (error instanceof InvalidCursorError) {
     return problem(400, ProblemType.validation, "Bad Request", "the cursor is not valid for this request", [{ path: error.path, message: "pass back a nextCursor unchanged, with the same filters" }]);
   }

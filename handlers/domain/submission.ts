@@ -61,7 +61,12 @@ export function isIdempotencyKey(value: string): boolean {
  * the same request matches, a different request under the same `Idempotency-Key` does not.
  */
 export function submissionHash(submission: Submission): string {
-  return createHash("sha256").update(canonicalJson(submission)).digest("hex");
+  return canonicalHash(submission);
+}
+
+/** SHA-256 of a JSON value in a canonical form (keys sorted, no white space): equal values, equal hashes. */
+export function canonicalHash(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
 }
 
 function canonicalJson(value: unknown): string {
