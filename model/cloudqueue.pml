@@ -49,6 +49,14 @@
 #define MAXTOK   4   /* claims per job: MAXATT per life, a life per explicit retry */
 
 /* ======== the jobs table (handlers/adapters/dynamoJobStore.ts) ======== */
+/*
+ * Not modelled, on purpose (docs/MODEL.md, "Abstractions"): the listing indexes' keys (listShard,
+ * listKey set by the put; doneShard set by the terminal commit, the cancel and the sweeper's
+ * timeout, removed by an explicit retry) and the attempt log (appended by the claim and by those
+ * same terminal or retrying writes). They ride on the writes modelled below, in the same atomic
+ * step, and no condition reads them; listing, counting and bulk actions only read, or make the
+ * client's cancel and retry modelled here, one job at a time.
+ */
 
 /* JobStatus; NONE = no item */
 #define NONE        0
