@@ -1,6 +1,6 @@
 // @ts-check
 import { ApiClient, ApiError, isTerminal, withRetryAfter } from "./api.js";
-import { byId, el, setMessage, timeElement } from "./dom.js";
+import { byId, el, messageOf, setMessage, timeElement } from "./dom.js";
 import { describeChange, renderJob } from "./jobView.js";
 import { MetricsPanel } from "./metricsPanel.js";
 import { OperationsView } from "./operations.js";
@@ -72,11 +72,6 @@ function announce(message) {
   // Cleared first so that the same text twice is announced twice.
   ui.live.textContent = "";
   setTimeout(() => (ui.live.textContent = message), 50);
-}
-
-/** @param {unknown} error */
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
 }
 
 const operations = new OperationsView(requireApi, announce);

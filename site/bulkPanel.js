@@ -2,7 +2,7 @@
 import { withRetryAfter } from "./api.js";
 import { BulkDialog, jobCount } from "./bulkDialog.js";
 import { runBulk } from "./bulkRun.js";
-import { byId, el, setMessage } from "./dom.js";
+import { byId, el, messageOf, setMessage } from "./dom.js";
 import { shortId } from "./jobTable.js";
 
 /**
@@ -15,11 +15,6 @@ import { shortId } from "./jobTable.js";
  */
 
 const PAST = { retry: "retried", cancel: "canceled" };
-
-/** @param {unknown} error */
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class BulkPanel {
   /**

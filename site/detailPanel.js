@@ -1,6 +1,6 @@
 // @ts-check
 import { ApiError, BULK_FROM, STATUS_TEXT, withRetryAfter } from "./api.js";
-import { byId, el, setMessage } from "./dom.js";
+import { byId, el, messageOf, setMessage } from "./dom.js";
 import { renderJobDetail } from "./jobDetail.js";
 import { shortId } from "./jobTable.js";
 
@@ -11,11 +11,6 @@ import { shortId } from "./jobTable.js";
  *
  * @typedef {import("./api.js").ApiClient} ApiClient
  */
-
-/** @param {unknown} error */
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class DetailPanel {
   /**

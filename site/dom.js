@@ -57,3 +57,11 @@ export function timeElement(iso) {
   if (Number.isNaN(date.getTime())) return iso;
   return el("time", { datetime: iso, title: iso }, date.toLocaleString());
 }
+
+/**
+ * What an error says, for a person: its message, or the thrown value as text.
+ * @param {unknown} error
+ */
+export function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}

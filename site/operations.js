@@ -4,7 +4,7 @@ import { jobCount } from "./bulkDialog.js";
 import { BulkPanel } from "./bulkPanel.js";
 import { CursorPager } from "./cursorPager.js";
 import { DetailPanel } from "./detailPanel.js";
-import { byId, el, setMessage, timeElement } from "./dom.js";
+import { byId, el, messageOf, setMessage, timeElement } from "./dom.js";
 import { bulkFilterFor, describeFilter, localTimeToIso } from "./jobFilter.js";
 import { JOB_STATUSES, renderJobRows, renderStatusCounts, shortId } from "./jobTable.js";
 
@@ -25,11 +25,6 @@ import { JOB_STATUSES, renderJobRows, renderStatusCounts, shortId } from "./jobT
  * back empty with a `nextCursor`, and a person should not have to press "Next" through blanks.
  */
 export const EMPTY_PAGES_FOLLOWED = 5;
-
-/** @param {unknown} error */
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class OperationsView {
   /**
