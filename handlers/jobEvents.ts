@@ -61,8 +61,3 @@ export function logTransition(logger: Logger, transition: Transition): void {
 function definedOnly(values: Record<string, number | undefined>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, number] => entry[1] !== undefined));
 }
-
-/** When a queued job became due: its stored `dueAt`, or (jobs stored before it existed) created plus its delay. */
-export function dueAtMs(job: Job): number {
-  return job.dueAt ?? Date.parse(job.createdAt) + job.delaySeconds * 1000;
-}

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { PUBLIC_OWNER } from "../auth/authMode";
+import { handOffAtMs, waitsInSweepIndex } from "../domain/delay";
 import { ErrorCode, JobStatus, ownerOf, type AttemptFinish, type Job } from "../domain/job";
 import { ConditionFailedError, JobAlreadyExistsError, StaleClaimError, storeError } from "../errors";
 import { JOB_TABLE, type StoreSettings } from "../settings";
@@ -42,7 +43,7 @@ export class DynamoJobStore implements JobStore {
     const item = {
       ...stored,
       [JOB_TABLE.sweepIndex.hashKey]: this.shardOf(job.jobId),
-      [JOB_TABLE.sweepIndex.rangeKey]: Date.parse(job.createdAt) + job.delaySeconds * 1000 + this.graceMs,
+      [JOB_TABLE.sweepIndex.rangeKey]: this.firstSweepAt(job),
       // The listing index's keys: written once, here, and never changed (one index write per job).
       [JOB_TABLE.listIndex.hashKey]: this.shardOf(job.jobId),
       [JOB_TABLE.listIndex.rangeKey]: listKey(ownerOf(job), Date.parse(job.createdAt)),
@@ -65,6 +66,16 @@ export class DynamoJobStore implements JobStore {
       if (existing?.writeId === stored.writeId) return existing;
       throw new JobAlreadyExistsError(job.jobId, existing);
     }
+  }
+
+  /**
+   * When the sweeper first looks at a new job: the grace period after it is due, or, for a job
+   * due past SQS's longest delay (it has no message), its hand-off time (900 s before due).
+   */
+  private firstSweepAt(job: Job): number {
+    const createdMs = Date.parse(job.createdAt);
+    const dueAtMs = job.dueAt ?? createdMs + job.delaySeconds * 1000;
+    return waitsInSweepIndex(dueAtMs, createdMs) ? handOffAtMs(dueAtMs) : dueAtMs + this.graceMs;
   }
 
   async get(jobId: string): Promise<Job | undefined> {

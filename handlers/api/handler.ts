@@ -83,7 +83,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) return badIdempotencyKey();
       const body = readJsonBody(event, deps.maxBodyBytes);
       if (!body.ok) return body.response;
-      const validation = validateSubmission(body.body, deps.jobTypes);
+      const validation = validateSubmission(body.body, deps.jobTypes, now());
       if (!validation.ok) {
         return problem(400, ProblemType.validation, "Bad Request", "the job is invalid", validation.errors);
       }

@@ -6,7 +6,8 @@ import { keyedJobId } from "../auth/keyedJobId";
 import { JobStatus, ownerOf, type Job } from "../domain/job";
 import { newJobId } from "../domain/jobId";
 import type { JobTypeRegistry } from "../domain/jobTypes";
-import { submissionHash, type Submission } from "../domain/submission";
+import { messageDelaySeconds, waitsInSweepIndex } from "../domain/delay";
+import { dueAtOf, submissionHash, type Submission } from "../domain/submission";
 import {
   ConditionFailedError,
   IdempotencyKeyConflictError,
@@ -53,7 +54,9 @@ export class JobService {
   }
 
   /**
-   * Stores the job as `QUEUED`, then enqueues it. Once the put succeeds the job is accepted:
+   * Stores the job as `QUEUED`, then enqueues it to become visible when it is due; a job due more
+   * than 900 s ahead (SQS's longest delay) gets no message yet: it waits in the sweep index and
+   * the sweeper sends its message once it is within 900 s of due. Once the put succeeds the job is accepted:
    * if the enqueue fails, the sweeper enqueues it after its grace period (SPEC §5), so the
    * client still gets its `jobId`.
    *
@@ -65,6 +68,7 @@ export class JobService {
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
     const owner = this.deps.caller.owner;
+    const dueAt = Math.max(nowMs, dueAtOf(submission, nowMs));
     const job: Job = {
       jobId: idempotencyKey === undefined ? newJobId() : keyedJobId(await this.idSecret(), owner, idempotencyKey),
       type: submission.type,
@@ -72,10 +76,10 @@ export class JobService {
       payload: submission.payload,
       attempts: 0,
       maxAttempts: jobType.maxAttempts,
-      delaySeconds: submission.delaySeconds,
+      delaySeconds: submission.delaySeconds ?? Math.ceil((dueAt - nowMs) / 1000),
       createdAt: now,
       updatedAt: now,
-      dueAt: nowMs + submission.delaySeconds * 1000,
+      dueAt,
       owner,
       ...(this.deps.requestId !== undefined && { requestId: this.deps.requestId }),
       ...(idempotencyKey !== undefined && { idempotencyKey, requestHash: submissionHash(submission) }),
@@ -90,8 +94,10 @@ export class JobService {
       if (!existing || existing.requestHash !== job.requestHash || ownerOf(existing) !== owner) throw new IdempotencyKeyConflictError(job.jobId);
       return { job: existing, replayed: true };
     }
-    logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds } });
-    await this.enqueueOrLeaveToSweeper(job.jobId, job.delaySeconds);
+    const waits = waitsInSweepIndex(dueAt, nowMs);
+    logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds, ...(waits && { waitsInSweepIndex: true }) } });
+    // Due past SQS's 900 s: no message now; the sweeper sends it once the job is within 900 s of due.
+    if (!waits) await this.enqueueOrLeaveToSweeper(job.jobId, messageDelaySeconds(dueAt, nowMs));
     return { job, replayed: false };
   }
 

@@ -7,6 +7,9 @@
 import * as v from "valibot";
 import { JobStatus, TERMINAL_STATUSES } from "../domain/job";
 import { SubmissionSchema } from "../domain/submission";
+import { isRfc3339 } from "../domain/time";
+
+export { isRfc3339 };
 
 const STATUSES = Object.values(JobStatus);
 
@@ -16,18 +19,6 @@ export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 25;
 /** Jobs a bulk dry run shows as its sample. */
 export const BULK_SAMPLE = 10;
-
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i;
-
-/** Whether `value` is an RFC 3339 date-time that exists (no February 30, no hour 24). */
-export function isRfc3339(value: string): boolean {
-  const parts = RFC3339.exec(value);
-  if (!parts) return false;
-  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  const offsetOk = parts[9] === undefined || (Number(parts[9]) <= 23 && Number(parts[10]) <= 59);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59 && offsetOk && Number.isFinite(Date.parse(value));
-}
 
 /**
  * The epoch ms bounds of a creation-time range, both ends inclusive: a lower bound with digits
@@ -70,6 +61,7 @@ const jobFields = {
   attempts: v.pipe(v.number(), v.integer()),
   maxAttempts: v.pipe(v.number(), v.integer()),
   delaySeconds: v.pipe(v.number(), v.integer()),
+  runAt: v.string(),
   createdAt: v.string(),
   updatedAt: v.string(),
   startedAt: v.optional(v.string()),

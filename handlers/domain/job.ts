@@ -116,6 +116,11 @@ export interface JobListItem {
   attempts: number;
   maxAttempts: number;
   delaySeconds: number;
+  /**
+   * When the job is (or was) due to run: its submission's `runAt` or delay, then the time of a
+   * retry's backoff or of an explicit retry.
+   */
+  runAt: string;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -137,10 +142,10 @@ export interface JobView extends JobListItem {
 }
 
 /**
- * A stored job: the view plus the bookkeeping the protocol needs. Clients never see the extra
+ * A stored job: the view (less `runAt`, which is `dueAt` shown) plus the bookkeeping the protocol needs. Clients never see the extra
  * fields (see {@link toJobView}).
  */
-export interface Job extends JobView {
+export interface Job extends Omit<JobView, "runAt"> {
   /** Fencing token of the current claim; only its holder may commit. */
   claimToken?: string;
   /** Epoch ms after which the current claim may be taken over by another worker. */
@@ -180,6 +185,7 @@ export function toJobListItem(job: Job): JobListItem {
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
     delaySeconds: job.delaySeconds,
+    runAt: new Date(dueAtMs(job)).toISOString(),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };
@@ -188,6 +194,11 @@ export function toJobListItem(job: Job): JobListItem {
   if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt;
   if (job.owner !== undefined) view.owner = job.owner;
   return view;
+}
+
+/** When a queued job became (or becomes) due: its stored `dueAt`, or (jobs stored before it existed) created plus its delay. */
+export function dueAtMs(job: Pick<Job, "dueAt" | "createdAt" | "delaySeconds">): number {
+  return job.dueAt ?? Date.parse(job.createdAt) + job.delaySeconds * 1000;
 }
 
 /** Whether the job is `IN_PROGRESS` under a lease that ran out before `nowMs` (its holder crashed, hung or stalled). */

@@ -1,12 +1,17 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
 import type { JobTypeRegistry } from "./jobTypes";
+import { isRfc3339 } from "./time";
 
-/** A validated `POST /jobs` body. */
+/**
+ * A validated `POST /jobs` body. It asks for a delay or for a time, never both: `delaySeconds`
+ * (0 when neither is given) or `runAt` (an RFC 3339 time).
+ */
 export interface Submission {
   type: string;
   payload: unknown;
-  delaySeconds: number;
+  delaySeconds?: number;
+  runAt?: string;
 }
 
 /** One reason a request is invalid; `path` is a dot path into the body (`payload.text`). */
@@ -15,8 +20,10 @@ export interface FieldError {
   message: string;
 }
 
-/** The longest delay a job may ask for: SQS's own maximum `DelaySeconds`. */
+/** SQS's own maximum `DelaySeconds`: a job due later than this waits in the sweep index, with no message (SPEC §13). */
 export const MAX_DELAY_SECONDS = 900;
+/** The longest delay a job may ask for, and how far ahead its `runAt` may be: 365 days. */
+export const MAX_JOB_DELAY_SECONDS = 31_536_000;
 
 /** The `POST /jobs` body's envelope (the payload is then checked against its type's own schema). */
 export const SubmissionSchema = v.strictObject({
@@ -27,28 +34,47 @@ export const SubmissionSchema = v.strictObject({
       v.number("delaySeconds must be a number"),
       v.integer("delaySeconds must be an integer"),
       v.minValue(0, "delaySeconds must be at least 0"),
-      v.maxValue(MAX_DELAY_SECONDS, `delaySeconds must be at most ${MAX_DELAY_SECONDS}`),
+      v.maxValue(MAX_JOB_DELAY_SECONDS, `delaySeconds must be at most ${MAX_JOB_DELAY_SECONDS} (365 days)`),
+      v.description("Seconds to wait before the job runs (default 0). Not with runAt."),
     ),
-    // A thunk, not 0: Pulumi's closure serializer throws on a schema with a primitive `default`.
-    () => 0,
+  ),
+  runAt: v.optional(
+    v.pipe(
+      v.string("runAt must be a string"),
+      v.check(isRfc3339, "runAt must be an RFC 3339 time, such as 2027-01-31T09:00:00Z"),
+      v.description("When the job runs (RFC 3339), at most 365 days ahead; a time already past runs it now. Not with delaySeconds."),
+    ),
   ),
 });
 
+/** When a submission is due, in epoch ms, if it is submitted at `nowMs`. */
+export function dueAtOf(submission: Submission, nowMs: number): number {
+  return submission.runAt !== undefined ? Date.parse(submission.runAt) : nowMs + (submission.delaySeconds ?? 0) * 1000;
+}
+
 /**
  * Validates a parsed `POST /jobs` body: its envelope, then its type, then the payload against the
- * type's schema. Every problem found is returned, each with the path it concerns.
+ * type's schema. Every problem found is returned, each with the path it concerns. `nowMs` bounds
+ * `runAt`: at most {@link MAX_JOB_DELAY_SECONDS} ahead.
  */
-export function validateSubmission(body: unknown, registry: JobTypeRegistry): { ok: true; submission: Submission } | { ok: false; errors: FieldError[] } {
+export function validateSubmission(body: unknown, registry: JobTypeRegistry, nowMs: number = Date.now()): { ok: true; submission: Submission } | { ok: false; errors: FieldError[] } {
   const envelope = v.safeParse(SubmissionSchema, body);
   if (!envelope.success) return { ok: false, errors: toFieldErrors(envelope.issues) };
-  const { type, payload, delaySeconds } = envelope.output;
+  const { type, payload, delaySeconds, runAt } = envelope.output;
+  if (delaySeconds !== undefined && runAt !== undefined) {
+    return { ok: false, errors: [{ path: "runAt", message: "give delaySeconds or runAt, not both" }] };
+  }
+  if (runAt !== undefined && Date.parse(runAt) > nowMs + MAX_JOB_DELAY_SECONDS * 1000) {
+    return { ok: false, errors: [{ path: "runAt", message: `runAt must be at most ${MAX_JOB_DELAY_SECONDS} seconds (365 days) ahead` }] };
+  }
   const jobType = registry.get(type);
   if (!jobType) {
     return { ok: false, errors: [{ path: "type", message: `unknown job type; known types: ${[...registry.keys()].join(", ")}` }] };
   }
   const parsed = v.safeParse(jobType.schema, payload);
   if (!parsed.success) return { ok: false, errors: toFieldErrors(parsed.issues, "payload") };
-  return { ok: true, submission: { type, payload, delaySeconds } };
+  // A submission without runAt keeps `delaySeconds: 0`, so its replay hash is the one it had before runAt existed.
+  return { ok: true, submission: runAt !== undefined ? { type, payload, runAt } : { type, payload, delaySeconds: delaySeconds ?? 0 } };
 }
 
 /** Whether a header value is a usable `Idempotency-Key`: 1–255 printable ASCII characters. */

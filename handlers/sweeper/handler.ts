@@ -1,6 +1,7 @@
 import type { JobStore } from "../adapters/jobStore";
 import type { JobQueue } from "../adapters/sqsJobQueue";
-import { ErrorCode, isLeaseExpired, JobStatus } from "../domain/job";
+import { handOffAtMs, messageDelaySeconds, waitsInSweepIndex } from "../domain/delay";
+import { dueAtMs as dueAtOfJob, ErrorCode, isLeaseExpired, JobStatus } from "../domain/job";
 import { ConditionFailedError, StaleClaimError } from "../errors";
 import { logTransition } from "../jobEvents";
 import { describeError, type Logger } from "../log";
@@ -25,7 +26,9 @@ export interface SweepReport {
   requeued: number;
   /** Expired leases with no attempts left: `FAILED` with `TIMED_OUT`. */
   timedOut: number;
-  /** Jobs a live lease still holds: looked at again when the lease ends. */
+  /** Jobs delayed past 900 s, now within 900 s of due: sent to SQS with the remaining delay. */
+  handedOff: number;
+  /** Jobs a live lease still holds, or not yet due for hand-off: looked at again when the lease ends or the hand-off is due. */
   deferred: number;
   /** Jobs another sweeper or a worker changed first. */
   skipped: number;
@@ -63,18 +66,34 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
       report.timedOut++;
       return;
     }
-    // Move the entry first: of two sweepers only one enqueues, and a crash before the send
-    // leaves the job due again after the grace period. Each message the sweeper did send for
-    // the job doubles that period (up to 32×), so a backlogged queue is not flooded with copies
-    // of messages it still holds.
-    const nextSweepAtMs = nowMs + graceMs * 2 ** Math.min(job.sweeps ?? 0, 5);
-    await store.deferSweep(jobId, expected, nextSweepAtMs, 1);
+    const dueAtMs = dueAtOfJob(job);
+    if (job.status === JobStatus.QUEUED && waitsInSweepIndex(dueAtMs, nowMs)) {
+      // Found before its hand-off time (a clock ahead of the one that stored it): not yet.
+      await store.deferSweep(jobId, expected, handOffAtMs(dueAtMs));
+      report.deferred++;
+      return;
+    }
+    // A QUEUED job not yet due is a hand-off: a job delayed past 900 s gets its first message,
+    // with the exact remaining delay, and is looked at again a grace period after it is due.
+    // Any other is a repair. Move the entry first: of two sweepers only one enqueues, and a
+    // crash before the send leaves the job due again after the grace period. Each message the
+    // sweeper did send for the job doubles that period (up to 32×), so a backlogged queue is not
+    // flooded with copies of messages it still holds.
+    const handOff = job.status === JobStatus.QUEUED && dueAtMs > nowMs;
+    const requeues = handOff ? 0 : 1;
+    const nextSweepAtMs = Math.max(nowMs, dueAtMs) + graceMs * 2 ** Math.min(job.sweeps ?? 0, 5);
+    await store.deferSweep(jobId, expected, nextSweepAtMs, requeues);
     try {
-      await queue.enqueue(jobId, 0, job.requestId);
+      await queue.enqueue(jobId, handOff ? messageDelaySeconds(dueAtMs, now()) : 0, job.requestId);
     } catch (error) {
       // The message never left: look again after the plain grace period, not the backed-off one.
-      await store.deferSweep(jobId, { sweepAtMs: nextSweepAtMs, status: job.status }, nowMs + graceMs, -1).catch(() => undefined);
+      await store.deferSweep(jobId, { sweepAtMs: nextSweepAtMs, status: job.status }, nowMs + graceMs, handOff ? 0 : -1).catch(() => undefined);
       throw error;
+    }
+    if (handOff) {
+      logger.info("sweeper.handed_off", { jobId, dueInMs: dueAtMs - nowMs });
+      report.handedOff++;
+      return;
     }
     logger.info("sweeper.requeued", { jobId, status: job.status, attempts: job.attempts });
     report.requeued++;
@@ -82,7 +101,7 @@ export function createSweeperHandler(deps: SweeperHandlerDeps): SweeperHandler {
 
   return async (_event, context) => {
     const logger = context?.awsRequestId ? deps.logger.child({ requestId: context.awsRequestId }) : deps.logger;
-    const report: SweepReport = { examined: 0, requeued: 0, timedOut: 0, deferred: 0, skipped: 0, errors: 0 };
+    const report: SweepReport = { examined: 0, handedOff: 0, requeued: 0, timedOut: 0, deferred: 0, skipped: 0, errors: 0 };
     const due = await store.findDue(now(), deps.maxJobsPerRun);
     report.examined = due.length;
     const parallelism = deps.parallelism ?? 16;

@@ -4,10 +4,10 @@ import * as v from "valibot";
 import type { AttemptOutcome, ClaimResult, JobStore } from "../adapters/jobStore";
 import { JobMessageSchema, REQUEST_ID_ATTRIBUTE, type JobQueue } from "../adapters/sqsJobQueue";
 import { backoffSeconds, type BackoffSettings } from "../domain/backoff";
-import { ErrorCode, JobStatus, isLeaseExpired, isTerminal, type Job } from "../domain/job";
+import { ErrorCode, JobStatus, isLeaseExpired, isTerminal, type Job, dueAtMs } from "../domain/job";
 import type { JobTypeRegistry } from "../domain/jobTypes";
 import { StaleClaimError, StoreUnavailableError } from "../errors";
-import { dueAtMs, logTransition } from "../jobEvents";
+import { logTransition } from "../jobEvents";
 import { describeError, type Logger } from "../log";
 import { runAttempt } from "./runAttempt";
 
