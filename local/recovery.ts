@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { JobQueue } from "../handlers/adapters/sqsJobQueue";
 import { JobStatus } from "../handlers/domain/job";
-import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
+import { messageDelaySeconds, waitsInSweepIndex } from "../handlers/domain/delay";
 import { describeError, type Logger } from "../handlers/log";
 import { isActive, repairSweepIndex, scanJobs, scanSweepIndex, type ScannedJob } from "./sweepIndexRepair";
 
@@ -20,8 +20,10 @@ export interface RecoveryDeps {
 export interface RecoveryReport {
   /** Items in the table. */
   scanned: number;
-  /** Jobs `QUEUED` or `IN_PROGRESS`: each is enqueued again. */
+  /** Jobs `QUEUED` or `IN_PROGRESS`: each is enqueued again, unless it waits in the sweep index. */
   active: number;
+  /** `QUEUED` jobs due more than 900 s ahead: they have no message by design; the sweeper hands them off. */
+  waiting: number;
   enqueued: number;
   /** Sweep index entries written again for active jobs the index had lost. */
   indexRestored: number;
@@ -33,13 +35,14 @@ export interface RecoveryReport {
 }
 
 /**
- * When a `QUEUED` job is due. Its `sweepAt` is due + grace until the sweeper re-enqueues it; each
+ * When a `QUEUED` job is due: its stored `dueAt`. A job stored before `dueAt` existed: its `sweepAt` is due + grace until the sweeper re-enqueues it; each
  * re-enqueue pushes `sweepAt` further (a backoff), so for a job never claimed (`attempts` 0) that
  * the sweeper has already re-enqueued, the due time is its creation plus its delay. A job waiting
  * out a retry backoff that the sweeper also re-enqueued is left to its `sweepAt` − grace: later
  * than due by at most that backoff (capped at the 900 s a message can wait), never early.
  */
 function queuedDueAtMs(job: ScannedJob, graceMs: number, nowMs: number): number {
+  if (job.dueAt !== undefined) return job.dueAt;
   if ((job.sweeps ?? 0) > 0 && (job.attempts ?? 0) === 0 && job.createdAt) return Date.parse(job.createdAt) + (job.delaySeconds ?? 0) * 1000;
   return (job.sweepAt ?? nowMs + graceMs) - graceMs;
 }
@@ -52,8 +55,9 @@ function queuedDueAtMs(job: ScannedJob, graceMs: number, nowMs: number): number 
  * {@link repairSweepIndex}). So this pass reads the whole table (local tables are small: see
  * the README for what it costs), makes the index match it, and enqueues every active job:
  *
- * - a `QUEUED` job to become visible when it was due (`sweepAt` − grace), so a delayed job or a
- *   retry backoff keeps its time;
+ * - a `QUEUED` job to become visible when it is due (`dueAt`), so a delayed job or a retry
+ *   backoff keeps its time; one due more than 900 s ahead gets no message (it never had one):
+ *   it waits in the sweep index for the sweeper's hand-off, as it did before the restart;
  * - an `IN_PROGRESS` job to become visible one second after its lease ends, when the claim takes
  *   it over (or fails it `TIMED_OUT` with no attempts left), not after the sweeper's grace.
  *
@@ -64,7 +68,7 @@ export async function recoverActiveJobs(deps: RecoveryDeps): Promise<RecoveryRep
   const graceMs = deps.sweepGraceSeconds * 1000;
   const documents = DynamoDBDocumentClient.from(deps.dynamo);
   const started = now();
-  const report: RecoveryReport = { scanned: 0, active: 0, enqueued: 0, indexRestored: 0, indexRemoved: 0, errors: 0, scanMs: 0 };
+  const report: RecoveryReport = { scanned: 0, active: 0, waiting: 0, enqueued: 0, indexRestored: 0, indexRemoved: 0, errors: 0, scanMs: 0 };
   const jobs = await scanJobs(documents, deps.tableName);
   report.scanned = jobs.length;
   const repaired = await repairSweepIndex(documents, deps.tableName, jobs, await scanSweepIndex(documents, deps.tableName));
@@ -79,8 +83,12 @@ export async function recoverActiveJobs(deps: RecoveryDeps): Promise<RecoveryRep
     report.active++;
     try {
       const visibleAtMs = job.status === JobStatus.QUEUED ? queuedDueAtMs(job, graceMs, now()) : (job.leaseExpiresAt ?? 0) + 1_000;
-      const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((visibleAtMs - now()) / 1000)));
-      await deps.queue.enqueue(job.jobId, delaySeconds, job.requestId);
+      if (job.status === JobStatus.QUEUED && waitsInSweepIndex(visibleAtMs, now())) {
+        // Its sweep index entry (repaired above) brings it to the sweeper at its hand-off time.
+        report.waiting++;
+        continue;
+      }
+      await deps.queue.enqueue(job.jobId, messageDelaySeconds(visibleAtMs, now()), job.requestId);
       report.enqueued++;
     } catch (error) {
       // The sweeper still finds this job (its index entry is in place) once its sweepAt passes.

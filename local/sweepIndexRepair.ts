@@ -18,6 +18,8 @@ export interface ScannedJob {
   sweeps?: number;
   createdAt?: string;
   delaySeconds?: number;
+  /** When the job is due (epoch ms); absent on jobs stored before it existed. */
+  dueAt?: number;
   /** The API request the job came from: its new message carries it, as the sweeper's does. */
   requestId?: string;
 }
@@ -42,7 +44,7 @@ export async function scanJobs(documents: DynamoDBDocumentClient, tableName: str
     const page = await documents.send(
       new ScanCommand({
         TableName: tableName,
-        ProjectionExpression: "jobId, #status, #shard, #sweepAt, leaseExpiresAt, attempts, sweeps, createdAt, delaySeconds, requestId",
+        ProjectionExpression: "jobId, #status, #shard, #sweepAt, leaseExpiresAt, attempts, sweeps, createdAt, delaySeconds, dueAt, requestId",
         ExpressionAttributeNames: { "#status": "status", "#shard": SHARD, "#sweepAt": SWEEP_AT },
         ExclusiveStartKey: startKey,
         ConsistentRead: true,
@@ -59,6 +61,7 @@ export async function scanJobs(documents: DynamoDBDocumentClient, tableName: str
         sweeps: typeof item.sweeps === "number" ? item.sweeps : undefined,
         createdAt: typeof item.createdAt === "string" ? item.createdAt : undefined,
         delaySeconds: typeof item.delaySeconds === "number" ? item.delaySeconds : undefined,
+        dueAt: typeof item.dueAt === "number" ? item.dueAt : undefined,
         requestId: typeof item.requestId === "string" ? item.requestId : undefined,
       });
     }

@@ -107,6 +107,13 @@ export const CHECKS: readonly ModelCheck[] = [
     defines: [QUEUE, ...NO_CLIENT, "-DNO_SWEEPER", "-DMAXFAULTS=0", "-DMAXDUP=0", "-DMAXZOMBIE=0"],
     expect: { kind: "rejected", violation: "acceptance cycle" },
   },
+  {
+    name: "variant-handoff-no-delay",
+    summary: "the sweeper hands a job delayed past 900 s to SQS with DelaySeconds 0: it runs before it is due",
+    mode: "safety",
+    defines: [QUEUE, ...NO_CLIENT, "-DHANDOFF_NO_DELAY", "-DMAXFAULTS=0", "-DMAXSENDFAIL=0", "-DMAXDUP=0", "-DMAXZOMBIE=0"],
+    expect: { kind: "rejected", violation: "phase[" },
+  },
 ];
 
 /** What one check found. */

@@ -14,6 +14,11 @@
  *   -DSTATUS_ONLY_COMMIT  commit() keeps `#status = :inProgress`, drops `claimToken = :token`
  *   -DNO_LEASE            the seed's claim: `#status = :queued` only, no leaseExpiresAt
  *   -DNO_SWEEPER          no sweeper, while SendMessage can fail
+ *   -DHANDOFF_NO_DELAY    the sweeper hands a job delayed past 900 s to SQS with DelaySeconds 0
+ *
+ * job0 is submitted with a delay past SQS's 900 s (SPEC §13): it waits in the sweep index with no
+ * message until the sweeper hands it to SQS; job1 is submitted to run at once, as every job was
+ * before delays existed.
  *
  * Bounds that -D may change: MAXFAULTS worker crashes or store errors in all, MAXSENDFAIL failed
  * SendMessage calls, MAXDUP duplicate deliveries, MAXRETRY explicit retries and MAXCANCEL cancels
@@ -110,6 +115,18 @@ byte live[NJOBS];
 #define CLAIM_WRITES_LEASE 1
 #endif
 
+/*
+ * A job's due time (SPEC §13), abstract as the others: FAR while it is more than 900 s ahead (the
+ * job waits in the sweep index: DynamoJobStore.create set its sweepAt to the hand-off time, 900 s
+ * before due, and JobService.submit sent no message), NEAR within 900 s (a message sent now
+ * carries the remaining DelaySeconds and stays hidden until due), DUE once it has passed. Time
+ * moves it forward only; an explicit retry makes the job due at once.
+ */
+#define DUE  0
+#define NEAR 1
+#define FAR  2
+byte phase[NJOBS];
+
 /* ======== the queue: an SQS standard queue with a redrive policy ======== */
 
 /*
@@ -122,7 +139,8 @@ byte vis[NJOBS * MAXRC];
 byte orph[NJOBS * MAXRC];
 #define VIS(j, r)  vis[(j) * MAXRC + (r)]
 #define ORPH(j, r) orph[(j) * MAXRC + (r) - 1]
-byte nmsg;   /* messages in the queue, visible or in flight */
+byte dly[NJOBS];   /* messages of job j sent with a DelaySeconds that has not run out: visible once the job is DUE */
+byte nmsg;   /* messages in the queue, delayed, visible or in flight */
 bit dlq;     /* something reached the DLQ */
 
 /* Each worker invocation: its current receipt handle, and the claim of its attempt. */
@@ -165,6 +183,11 @@ byte nterm[NJOBS];      /* terminal commits since the job was created or last re
 #else
 #define ONE_LIVE_LEASE(j)                  (live[j] == 0)
 #endif
+#ifdef SKIP_NEVER_EARLY
+#define NEVER_EARLY(j)                     true
+#else
+#define NEVER_EARLY(j)                     (phase[j] == DUE)
+#endif
 #ifdef SKIP_ZOMBIE_COMMIT_REJECTED
 #define ZOMBIE_COMMIT_REJECTED(j, t, old)  true
 #else
@@ -195,11 +218,15 @@ inline becomeTerminal(j, to) {
   job[j].idx = 0
 }
 
-/* SqsJobQueue.enqueue: SendMessage, which may fail. A full model queue drops the message (a bound). */
+/*
+ * SqsJobQueue.enqueue: SendMessage, which may fail. A full model queue drops the message (a bound).
+ * Its DelaySeconds is messageDelaySeconds(dueAt, now): a job not yet due gets a hidden message.
+ */
 inline enqueue(j) {
   if
   :: sendFails < MAXSENDFAIL -> sendFails++; printf("MSC: SendMessage(job%d) FAILS\n", j)
-  :: nmsg < QCAP -> nmsg++; VIS(j, 0)++; printf("MSC: SendMessage(job%d)\n", j)
+  :: nmsg < QCAP && phase[j] != DUE -> nmsg++; dly[j]++; printf("MSC: SendMessage(job%d) with the remaining DelaySeconds\n", j)
+  :: nmsg < QCAP && phase[j] == DUE -> nmsg++; VIS(j, 0)++; printf("MSC: SendMessage(job%d)\n", j)
   :: else -> printf("MSC: SendMessage(job%d) dropped: model queue full\n", j)
   fi
 }
@@ -225,9 +252,16 @@ proctype Api() {
        /* DynamoJobStore.create: PutItem with attribute_not_exists(jobId) */
        job[j].st == NONE ->
        job[j].st = QUEUED; job[j].idx = 1; accepted[j] = 1;
-       printf("MSC: API create(job%d) -> QUEUED\n", j);
-       /* JobService.enqueueOrLeaveToSweeper: a failed SendMessage is logged; the job stays accepted */
-       enqueue(j);
+       if
+       :: j == 0 ->
+          /* delayed past 900 s: waitsInSweepIndex, so no message; sweepAt = the hand-off time */
+          phase[j] = FAR;
+          printf("MSC: API create(job%d) -> QUEUED, due past 900 s: waits in the sweep index\n", j)
+       :: else ->
+          printf("MSC: API create(job%d) -> QUEUED\n", j);
+          /* JobService.enqueueOrLeaveToSweeper: a failed SendMessage is logged; the job stays accepted */
+          enqueue(j)
+       fi;
        j++
      }
   :: else -> break
@@ -257,6 +291,7 @@ end_api:
        :: job[j].st == FAILED || job[j].st == CANCELED ->
           job[j].st = QUEUED; job[j].att = 0; job[j].tok = 0; job[j].lease = 0; job[j].idx = 1;
           nterm[j] = 0;
+          phase[j] = DUE;   /* dueAt = :nowMs */
           printf("MSC: API retry(job%d) -> QUEUED\n", j);
           /* then enqueueOrLeaveToSweeper */
           enqueue(j)
@@ -301,18 +336,28 @@ end_api:
   :: atomic { ORPH(j, MAXRC) > 0 && LEASE_RUN_OUT(j, job[j].tok) -> ORPH(j, MAXRC)--; nmsg--; dlq = 1; \
        printf("MSC: SQS moves a crashed invocation's message of job%d to the DLQ\n", j) }
 
-#define HAS_MESSAGE(j) (VIS(j, 0) + VIS(j, 1) + ORPH(j, 1) + ORPH(j, 2) + \
+#define HAS_MESSAGE(j) (dly[j] + VIS(j, 0) + VIS(j, 1) + ORPH(j, 1) + ORPH(j, 2) + \
   (hold[0] && wj[0] == (j)) + (hold[1] && wj[1] == (j)) + (hold[2] && wj[2] == (j)) > 0)
 
-/* At-least-once delivery: a message is stored twice. */
+/* At-least-once delivery: a message is stored twice (a copy of a delayed one is delayed as it is). */
 #define DUPLICATE(j) \
-  :: atomic { dups < MAXDUP && nmsg < QCAP && HAS_MESSAGE(j) -> dups++; nmsg++; VIS(j, 0)++; \
+  :: atomic { dups < MAXDUP && nmsg < QCAP && HAS_MESSAGE(j) -> dups++; nmsg++; \
+       if :: phase[j] == DUE -> VIS(j, 0)++ :: else -> dly[j]++ fi; \
        printf("MSC: SQS delivers a message of job%d twice\n", j) }
+
+/* Time moves a job's due time forward; a delayed message becomes visible once its job is due. */
+#define TIME_PASSES(j) \
+  :: atomic { phase[j] == FAR -> phase[j] = NEAR; printf("MSC: job%d is within 900 s of due\n", j) } \
+  :: atomic { phase[j] == NEAR -> phase[j] = DUE; printf("MSC: job%d is due\n", j) } \
+  :: atomic { phase[j] == DUE && dly[j] > 0 -> VIS(j, 0) = VIS(j, 0) + dly[j]; dly[j] = 0; \
+       printf("MSC: the DelaySeconds of job%d's message runs out: visible\n", j) }
 
 /* SQS and time in one process: neither can move forever without a worker moving (docs/MODEL.md). */
 proctype Environment() {
 end_environment:
   do
+  TIME_PASSES(0)
+  TIME_PASSES(1)
   EXPIRE(0, 1)
   EXPIRE(0, 2)
   EXPIRE(0, 3)
@@ -399,6 +444,7 @@ end_idle:
     if
     :: CLAIM_CONDITION(wj[w]) ->
        assert(ONE_LIVE_LEASE(wj[w]));
+       assert(NEVER_EARLY(wj[w]));
        ctr[wj[w]]++; wt[w] = ctr[wj[w]];
        assert(wt[w] <= MAXTOK);   /* a model bound, not a property */
        job[wj[w]].st = IN_PROGRESS; job[wj[w]].att++; job[wj[w]].tok = wt[w]; job[wj[w]].lease = CLAIM_WRITES_LEASE;
@@ -516,7 +562,9 @@ end_sweeper:
        if
        :: job[j].idx && job[j].st == IN_PROGRESS && !JS_LEASE_EXPIRED(j, job[j].lease, job[j].tok) ->
           skip   /* a live lease: deferSweep to leaseExpiresAt + 1 moves only sweepAt */
-       :: job[j].idx && active(job[j].st) && !(job[j].st == IN_PROGRESS && !JS_LEASE_EXPIRED(j, job[j].lease, job[j].tok)) ->
+       :: job[j].idx && job[j].st == QUEUED && phase[j] == FAR ->
+          skip   /* not yet at its hand-off time: deferSweep to handOffAtMs(dueAt) moves only sweepAt */
+       :: job[j].idx && active(job[j].st) && !(job[j].st == IN_PROGRESS && !JS_LEASE_EXPIRED(j, job[j].lease, job[j].tok)) && !(job[j].st == QUEUED && phase[j] == FAR) ->
           sst = job[j].st; satt = job[j].att; stok = job[j].tok
        :: else -> skip
        fi;
@@ -530,12 +578,21 @@ end_sweeper:
           printf("MSC: sweeper: job%d's lease expired with no attempts left\n", j);
           failExpiredLease(j, stok)
        :: else ->
-          /* QUEUED never claimed in time, or an expired lease with attempts left:
-             deferSweep(expected status) to now + grace, then queue.enqueue */
+          /* A hand-off (QUEUED, not yet due), QUEUED never claimed in time, or an expired lease
+             with attempts left: deferSweep(expected status), then queue.enqueue with
+             messageDelaySeconds(dueAt, now()) for a hand-off, 0 for a repair */
           if
           :: job[j].idx && job[j].st == sst ->
              printf("MSC: sweeper requeues job%d\n", j);
+#ifdef HANDOFF_NO_DELAY
+             if
+             :: sst == QUEUED && phase[j] == NEAR && nmsg < QCAP -> nmsg++; VIS(j, 0)++;
+                printf("MSC: SendMessage(job%d) with DelaySeconds 0\n", j)
+             :: else -> enqueue(j)
+             fi
+#else
              enqueue(j)
+#endif
           :: else -> printf("MSC: sweeper skips job%d: changed since read\n", j)
           fi
        fi;

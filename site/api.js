@@ -11,7 +11,7 @@
  * @typedef {"QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "CANCELED"} JobStatus
  * @typedef {{
  *   jobId: string, type: string, status: JobStatus, payload?: unknown, result?: unknown, error?: JobError,
- *   attempts?: number, maxAttempts?: number, delaySeconds?: number,
+ *   attempts?: number, maxAttempts?: number, delaySeconds?: number, runAt?: string,
  *   createdAt: string, updatedAt?: string, startedAt?: string, finishedAt?: string, owner?: string,
  *   attemptHistory?: Attempt[]
  * }} Job
@@ -147,7 +147,7 @@ export class ApiClient {
   }
 
   /**
-   * @param {{ type: string, payload: unknown, delaySeconds?: number }} submission
+   * @param {{ type: string, payload: unknown, delaySeconds?: number, runAt?: string }} submission
    * @param {{ idempotencyKey?: string }} [options]
    * @returns {Promise<Job>}
    */

@@ -22,6 +22,7 @@ export function describeChange(previous, job) {
   switch (job.status) {
     case "QUEUED":
       if (job.error) return `${job.status}: attempt ${job.attempts} failed (${job.error.code}: ${job.error.message}); retrying`;
+      if (job.runAt && Date.parse(job.runAt) > Date.now()) return `${job.status}: runs at ${job.runAt}`;
       return job.delaySeconds ? `${job.status}: runs after a ${job.delaySeconds} s delay` : `${job.status}`;
     case "IN_PROGRESS":
       return `${job.status}: ${attempt}`;

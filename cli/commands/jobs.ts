@@ -26,12 +26,14 @@ export function addJobCommands(program: Command, deps: CliDeps, state: RunState)
     .argument("<type>", "the job type (cloudqueue types lists them)")
     .argument("<payload>", "the payload: JSON text ('{\"text\":\"hi\"}'), @file.json for a file's, - to read stdin")
     .option("--key <key>", "the Idempotency-Key: the same key and payload again answer the same job (default: a random one, so that a retried request never submits twice)")
-    .option("--delay <seconds>", "seconds before the job may run (the API allows 0-900)", integerIn(0, 86_400))
+    .option("--delay <seconds>", "seconds before the job may run (0 to 31536000: 365 days)", integerIn(0, 31_536_000))
+    .option("--run-at <time>", "when the job runs, an RFC 3339 time at most 365 days ahead (not with --delay)")
     .option("--wait", WAIT_HELP)
-    .action(async (type: string, payloadArgument: string, options: { key?: string; delay?: number; wait?: boolean }, command: Command) => {
+    .action(async (type: string, payloadArgument: string, options: { key?: string; delay?: number; runAt?: string; wait?: boolean }, command: Command) => {
       const payload = await readPayload(payloadArgument, deps);
       const session = await openSession(command, deps, state);
-      const submission = { type, payload, ...(options.delay !== undefined && { delaySeconds: options.delay }) };
+      // The API checks the time and refuses --delay with --run-at, with a message naming the field.
+      const submission = { type, payload, ...(options.delay !== undefined && { delaySeconds: options.delay }), ...(options.runAt !== undefined && { runAt: options.runAt }) };
       const job = await session.api.submit(submission, { idempotencyKey: options.key ?? `cloudqueue-cli-${deps.randomKey()}` });
       if (options.wait) return followJob(job, session, deps, state);
       io.stdout.write(session.json ? json(job) : `Submitted ${job.jobId} (${job.type}): ${job.status}\n`);

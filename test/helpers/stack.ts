@@ -58,6 +58,8 @@ export interface TestStackOptions {
   jobTypes?: JobTypeRegistry;
   /** Wraps the queue the API uses (to inject SendMessage failures). */
   apiQueue?: (queue: JobQueue) => JobQueue;
+  /** Wraps the queue the sweeper uses (to see the delays it sends with). */
+  sweeperQueue?: (queue: JobQueue) => JobQueue;
   sweepGraceSeconds?: number;
   maxBodyBytes?: number;
   /** What the api, the sweeper and every worker log to. @default silentLogger */
@@ -111,7 +113,7 @@ export class TestStack {
     this.openApi = openApiChecker(openApiDocument({ jobTypes: this.jobTypes, authMode: auth.mode, requireScopes: auth.requireScopes }));
     this.sweeper = createSweeperHandler({
       store: this.store,
-      queue: this.queue,
+      queue: options.sweeperQueue ? options.sweeperQueue(this.queue) : this.queue,
       logger: this.logger,
       sweepGraceSeconds: this.storeSettings.sweepGraceSeconds,
       maxJobsPerRun: 100,
