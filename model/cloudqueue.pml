@@ -16,7 +16,7 @@
  *   -DNO_SWEEPER          no sweeper, while SendMessage can fail
  *   -DHANDOFF_NO_DELAY    the sweeper hands a job delayed past 900 s to SQS with DelaySeconds 0
  *
- * job0 is submitted with a delay past SQS's 900 s (SPEC §13): it waits in the sweep index with no
+ * job0 is submitted with a delay past SQS's 900 s (SPEC §14): it waits in the sweep index with no
  * message until the sweeper hands it to SQS; job1 is submitted to run at once, as every job was
  * before delays existed.
  *
@@ -116,7 +116,7 @@ byte live[NJOBS];
 #endif
 
 /*
- * A job's due time (SPEC §13), abstract as the others: FAR while it is more than 900 s ahead (the
+ * A job's due time (SPEC §14), abstract as the others: FAR while it is more than 900 s ahead (the
  * job waits in the sweep index: DynamoJobStore.create set its sweepAt to the hand-off time, 900 s
  * before due, and JobService.submit sent no message), NEAR within 900 s (a message sent now
  * carries the remaining DelaySeconds and stays hidden until due), DUE once it has passed. Time

@@ -1,5 +1,5 @@
 /**
- * Jobs due later than SQS can delay a message (SPEC §13). A job due within 900 s is enqueued at
+ * Jobs due later than SQS can delay a message (SPEC §14). A job due within 900 s is enqueued at
  * once with the remaining delay; one due later is stored with no message, its sweep index entry
  * set to its hand-off time (900 s before due), and the sweeper sends its message then, with the
  * exact remaining `DelaySeconds`. Until then it is an ordinary `QUEUED` job: read, listed and

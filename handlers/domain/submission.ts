@@ -20,7 +20,7 @@ export interface FieldError {
   message: string;
 }
 
-/** SQS's own maximum `DelaySeconds`: a job due later than this waits in the sweep index, with no message (SPEC §13). */
+/** SQS's own maximum `DelaySeconds`: a job due later than this waits in the sweep index, with no message (SPEC §14). */
 export const MAX_DELAY_SECONDS = 900;
 /** The longest delay a job may ask for, and how far ahead its `runAt` may be: 365 days. */
 export const MAX_JOB_DELAY_SECONDS = 31_536_000;

@@ -26,11 +26,27 @@ describe("domain/submission", () => {
     expect(error!.message).to.contain("text.transform");
   });
 
-  it("refuses a delay outside 0–900 or not whole", () => {
-    for (const delaySeconds of [-1, 901, 1.5, "5"]) {
+  it("refuses a delay outside 0–31 536 000 (365 days) or not whole", () => {
+    for (const delaySeconds of [-1, 31_536_001, 1.5, "5"]) {
       const [error] = errorsOf({ type: "text.transform", payload: { text: "a" }, delaySeconds });
       expect(error, String(delaySeconds)).to.include({ path: "delaySeconds" });
     }
+  });
+
+  it("takes a delay up to 365 days, or a runAt up to 365 days ahead of the injected clock", () => {
+    const nowMs = Date.parse("2026-12-02T12:00:00Z");
+    const check = (timing: object) => validateSubmission({ type: "text.transform", payload: { text: "a" }, ...timing }, builtInJobTypes, nowMs);
+    expect(check({ delaySeconds: 31_536_000 })).to.deep.include({ ok: true });
+    expect(check({ runAt: "2027-12-02T12:00:00Z" })).to.deep.equal({ ok: true, submission: { type: "text.transform", payload: { text: "a" }, runAt: "2027-12-02T12:00:00Z" } });
+    expect(check({ runAt: "2027-12-02T12:00:00.001Z" })).to.deep.include({ ok: false });
+    // A time already past runs the job at once: clocks of producers differ.
+    expect(check({ runAt: "2026-12-01T00:00:00+01:00" })).to.deep.include({ ok: true });
+    for (const runAt of ["2027-02-30T00:00:00Z", "2027-01-01", "2027-01-01T25:00:00Z", 1_800_000_000_000, ""]) {
+      const result = check({ runAt });
+      expect(result.ok ? [] : result.errors.map((error) => error.path), String(runAt)).to.deep.equal(["runAt"]);
+    }
+    const both = check({ delaySeconds: 5, runAt: "2027-01-01T00:00:00Z" });
+    expect(both.ok ? [] : both.errors).to.deep.equal([{ path: "runAt", message: "give delaySeconds or runAt, not both" }]);
   });
 
   it("refuses a missing payload, non-object bodies and unknown fields", () => {
