@@ -108,4 +108,22 @@ describe("job store conditions follow the domain's transitions", function () {
     expect(retried).to.include({ previousStatus: "FAILED", dueAt: nowMs, requestId: "req-retry" });
     expect((await stack.store.retry(await jobIn("CANCELED"), nowMs)).previousStatus).to.equal("CANCELED");
   });
+
+  // SPEC §14: a job due past 900 s enters the sweep index at its hand-off time; the hand-off is
+  // the sweeper's conditional deferSweep, which only one of two sweepers wins.
+  it("stores a job due past 900 s at its hand-off time, and only one hand-off of it succeeds", async () => {
+    const jobId = randomUUID();
+    const nowMs = Date.now();
+    const now = new Date(nowMs).toISOString();
+    const dueAt = nowMs + 3_600_000;
+    await stack.store.create({ jobId, type: "text.transform", status: "QUEUED", payload: { text: "x" }, attempts: 0, maxAttempts: 3, delaySeconds: 3600, dueAt, createdAt: now, updatedAt: now });
+    const handOffAt = (await stack.rawItem(jobId))[JOB_TABLE.sweepIndex.rangeKey];
+    expect(handOffAt).to.equal(dueAt - 900_000);
+    const handOff = () => stack.store.deferSweep(jobId, { sweepAtMs: handOffAt as number, status: "QUEUED" }, dueAt + 30_000).then(() => "won", () => "lost");
+    expect(await Promise.all([handOff(), handOff()])).to.have.members(["won", "lost"]);
+    expect((await stack.rawItem(jobId))[JOB_TABLE.sweepIndex.rangeKey]).to.equal(dueAt + 30_000);
+    // While it waits it is an ordinary QUEUED job: a client's cancel takes it out of the sweep index.
+    await stack.store.cancel(jobId, Date.now());
+    expect((await stack.rawItem(jobId))[JOB_TABLE.sweepIndex.rangeKey]).to.equal(undefined);
+  });
 });
