@@ -73,6 +73,7 @@ export function jobDetail(job: Job, nowMs: number): string {
     ["Status", job.status],
     ["Attempts", attempts(job)],
     ["Delay", job.delaySeconds ? `${job.delaySeconds}s` : undefined],
+    ["Runs at", job.status === "QUEUED" && job.runAt && Date.parse(job.runAt) > nowMs ? job.runAt : undefined],
     ["Owner", job.owner],
     ["Created", when(job.createdAt)],
     ["Started", when(job.startedAt)],
