@@ -55,7 +55,7 @@ export async function measureRecovery(jobs: number): Promise<RecoveryRow> {
     const restarted = Date.now();
     emulators = await startEmulators({ dataDir: dir });
     let enqueued = 0;
-    const queue: JobQueue = { enqueue: async () => void enqueued++, delayRedelivery: async () => undefined };
+    const queue: JobQueue = { enqueue: async () => void enqueued++, enqueueBatch: async (entries) => ((enqueued += entries.length), { failed: [] }), delayRedelivery: async () => undefined };
     const report = await recoverActiveJobs({ dynamo: emulators.dynamo, tableName: emulators.tableName, queue, logger: silentLogger, sweepGraceSeconds: DEFAULTS.sweepGraceSeconds });
     const startMs = Date.now() - restarted;
     await emulators.close();

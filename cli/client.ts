@@ -2,7 +2,7 @@ import { ApiClient, ApiError } from "../site/api.js";
 import { version } from "../package.json";
 
 export { ApiError, isTerminal, STATUS_TEXT, TERMINAL } from "../site/api.js";
-export type { ApiClient, BulkDryRun, BulkRequest, BulkResult, Job, JobFilter, JobStatus, JobSummary, JobType, Problem } from "../site/api.js";
+export type { ApiClient, BatchItemResult, BatchJob, BatchResponse, BulkDryRun, BulkRequest, BulkResult, Job, JobFilter, JobStatus, JobSummary, JobType, Problem } from "../site/api.js";
 
 /** What the CLI says it is, in `User-Agent`: the API's access logs tell the CLI's calls from the page's. */
 export const USER_AGENT = `cloudqueue-cli/${version} node/${process.versions.node}`;

@@ -14,7 +14,7 @@ export interface Io {
 }
 
 /** The API calls the commands make: the shared client's, so a test can stand in for it. */
-export type Api = Pick<ApiClient, "listJobTypes" | "submit" | "get" | "cancel" | "retry" | "list" | "summary" | "bulk">;
+export type Api = Pick<ApiClient, "listJobTypes" | "submit" | "submitBatch" | "get" | "cancel" | "retry" | "list" | "summary" | "bulk">;
 
 /** An API client for one target, and why its last request got no answer (for the error message). */
 export interface Connection {

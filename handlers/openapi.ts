@@ -51,7 +51,7 @@ interface OperationSpec {
   /** The error statuses the operation answers itself, besides API Gateway's (429, 5xx) and, guarded, an authorizer's. */
   errors: number[];
   query?: v.GenericSchema;
-  body?: "submission" | Schema;
+  body?: "submission" | "batch" | Schema;
   /** Takes an `Idempotency-Key` header. */
   idempotent?: boolean;
 }
@@ -74,6 +74,16 @@ const OPERATIONS: Readonly<Record<Operation, OperationSpec>> = {
     errors: [400, 413, 415, 422],
     body: "submission",
     idempotent: true,
+  },
+  submitJobBatch: {
+    ok: {
+      200: {
+        schema: ref("BatchResponse"),
+        description: "One result per item, in order: `202` accepted, `200` a replay of the item's `idempotencyKey`, `400` invalid (nothing stored), `422` the key already used for another body. A bad item never blocks the others.",
+      },
+    },
+    errors: [400, 413, 415],
+    body: "batch",
   },
   listJobs: { ok: { 200: { schema: ref("JobList"), description: "A page of jobs, newest first" } }, errors: [400, 403], query: api.ListQuerySchema },
   summarizeJobs: { ok: { 200: { schema: ref("JobSummary"), description: "The counts" } }, errors: [400, 403], query: api.SummaryQuerySchema },
@@ -151,7 +161,18 @@ function operation(route: Route, options: OpenApiOptions): Record<string, unknow
     responses[status] = { description: success.description, ...(headers.length > 0 && { headers: Object.fromEntries(headers) }), content: { "application/json": { schema: success.schema } } };
   }
   for (const status of errorStatuses(route, options.authMode !== "none")) responses[status] = { $ref: `#/components/responses/${responseName(status)}` };
-  const body = spec.body === "submission" ? { oneOf: submissionNames(options.jobTypes).map(([, name]) => ref(name)) } : spec.body;
+  const body =
+    spec.body === "submission"
+      ? { oneOf: submissionNames(options.jobTypes).map(([, name]) => ref(name)) }
+      : spec.body === "batch"
+        ? {
+            type: "object",
+            required: ["jobs"],
+            additionalProperties: false,
+            description: `1 to ${api.MAX_BATCH} jobs, each a \`POST /jobs\` body with an optional \`idempotencyKey\`. An envelope of another shape is a \`400\`; a bad item is only its own result's.`,
+            properties: { jobs: { type: "array", minItems: 1, maxItems: api.MAX_BATCH, items: { oneOf: submissionNames(options.jobTypes).map(([, name]) => ref(`Batch${name}`)) } } },
+          }
+        : spec.body;
   return {
     operationId: route.operation,
     summary: route.summary,
@@ -213,6 +234,10 @@ function componentSchemas(jobTypes: JobTypeRegistry): Record<string, unknown> {
   const submissions = Object.fromEntries(
     submissionNames(jobTypes).map(([type, name]) => [name, v.strictObject({ ...api.SubmissionSchema.entries, type: v.literal(type), payload: jobTypes.get(type)!.schema })]),
   );
+  // The same, as a batch item: with its own optional Idempotency-Key.
+  const batchItems = Object.fromEntries(
+    submissionNames(jobTypes).map(([type, name]) => [`Batch${name}`, v.strictObject({ ...api.BatchJobSchema.entries, type: v.literal(type), payload: jobTypes.get(type)!.schema })]),
+  );
   const schemas: Record<string, JsonSchema> = toJsonSchemaDefs(
     {
       JobAccepted: api.JobAcceptedSchema,
@@ -225,17 +250,22 @@ function componentSchemas(jobTypes: JobTypeRegistry): Record<string, unknown> {
       BulkFilter: api.BulkFilterSchema,
       BulkDryRun: api.BulkDryRunSchema,
       BulkResult: api.BulkResultSchema,
+      BatchResponse: api.BatchResponseSchema,
       JobTypes: api.JobTypesSchema,
       Problem: api.ProblemSchema,
       GatewayMessage: api.GatewayMessageSchema,
       ...submissions,
+      ...batchItems,
     },
     CONVERSION,
   );
   schemas.BulkRequest!.description = "Exactly one of `filter` and `jobIds`.";
   schemas.Problem!.description = "An RFC 9457 problem: every error CloudQueue answers itself. Act on `status` and `type`, never on the text.";
   schemas.GatewayMessage!.description = "API Gateway's own answer (its authorizer's 401 and 403, a body over its limit, throttling, an integration that failed or timed out). Act on the status, never on the text.";
-  for (const [type, name] of submissionNames(jobTypes)) schemas[name]!.description = `A \`${type}\` job: ${jobTypes.get(type)!.description}`;
+  for (const [type, name] of submissionNames(jobTypes)) {
+    schemas[name]!.description = `A \`${type}\` job: ${jobTypes.get(type)!.description}`;
+    schemas[`Batch${name}`]!.description = `A \`${type}\` job of a batch: ${jobTypes.get(type)!.description}`;
+  }
   return schemas;
 }
 

@@ -11,6 +11,7 @@
  */
 export const routes = [
   { method: "POST", path: "/jobs", operation: "submitJob", access: "submit", summary: "Submit a job" },
+  { method: "POST", path: "/jobs/batch", operation: "submitJobBatch", access: "submit", summary: "Submit up to 100 jobs at once, each accepted or refused on its own" },
   { method: "GET", path: "/jobs", operation: "listJobs", access: "read", summary: "List the caller's jobs, newest first, by status, type and time" },
   { method: "GET", path: "/jobs/summary", operation: "summarizeJobs", access: "read", summary: "Count the caller's jobs (every owner's for an admin) by status and type" },
   { method: "POST", path: "/jobs/bulk/retry", operation: "bulkRetryJobs", access: "submit", summary: "Retry failed or canceled jobs by filter or by id (dry run first)" },

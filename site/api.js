@@ -23,6 +23,12 @@
  * @typedef {{ filter?: JobFilter, jobIds?: string[], dryRun?: boolean, limit?: number, cursor?: string }} BulkRequest
  * @typedef {{ action: "retry" | "cancel", dryRun: true, matched: number, matchedAtLeast: boolean, sample: Job[] }} BulkDryRun
  * @typedef {{ action: "retry" | "cancel", dryRun: false, examined: number, changed: number, skipped: number, changedJobIds: string[], skippedJobs: { jobId: string, status?: JobStatus, reason: "changed" | "not-found" }[], nextCursor?: string }} BulkResult
+ * @typedef {{ type: string, payload: unknown, delaySeconds?: number, runAt?: string, idempotencyKey?: string }} BatchJob
+ * @typedef {{ index: number, status: 202, jobId: string, job: Job }
+ *   | { index: number, status: 200, jobId: string, job: Job }
+ *   | { index: number, status: 400, errors: FieldError[] }
+ *   | { index: number, status: 422, jobId: string, detail: string }} BatchItemResult
+ * @typedef {{ results: BatchItemResult[] }} BatchResponse
  * @typedef {{ type?: string, enum?: unknown[], minimum?: number, maximum?: number, minLength?: number, maxLength?: number, description?: string }} PropertySchema
  * @typedef {{ type?: string, properties?: Record<string, PropertySchema>, required?: string[] }} PayloadSchema
  * @typedef {{ type: string, description: string, payloadSchema: PayloadSchema, example: unknown, timeoutSeconds: number, maxAttempts: number }} JobType
@@ -154,6 +160,16 @@ export class ApiClient {
   submit(submission, options = {}) {
     const headers = idempotencyHeaders(options.idempotencyKey);
     return /** @type {Promise<Job>} */ (this.request("POST", "jobs", submission, headers));
+  }
+
+  /**
+   * Submits 1 to 100 jobs in one request (`POST /jobs/batch`): one result per job, in order, each
+   * accepted (202), a replay of its `idempotencyKey` (200), invalid (400) or a key conflict (422).
+   * @param {BatchJob[]} jobs
+   * @returns {Promise<BatchResponse>}
+   */
+  submitBatch(jobs) {
+    return /** @type {Promise<BatchResponse>} */ (this.request("POST", "jobs/batch", { jobs }));
   }
 
   /** @param {string} jobId @returns {Promise<Job>} */

@@ -2,7 +2,11 @@ import type { Command } from "commander";
 import { integerIn, readPayload } from "../args";
 import type { Job } from "../client";
 import { openSession, type CliDeps, type RunState } from "../context";
+import { UsageError } from "../errors";
+import { EXIT } from "../exitCodes";
+import { addBatchResults, batchesOf, batchTotalsText, emptyBatchTotals, parseJobLines } from "../jsonLines";
 import { jobDetail, jobTypesTable, json } from "../output";
+import { progressOn, type Progress } from "../progress";
 import { followJob } from "./follow";
 
 const WAIT_HELP = "wait until the job ends, then exit with its outcome (0 succeeded, 1 failed or canceled)";
@@ -37,6 +41,37 @@ export function addJobCommands(program: Command, deps: CliDeps, state: RunState)
       const job = await session.api.submit(submission, { idempotencyKey: options.key ?? `cloudqueue-cli-${deps.randomKey()}` });
       if (options.wait) return followJob(job, session, deps, state);
       io.stdout.write(session.json ? json(job) : `Submitted ${job.jobId} (${job.type}): ${job.status}\n`);
+    });
+
+  program
+    .command("submit-batch")
+    .description("Submit the jobs of a JSON-lines file (one {type, payload, delaySeconds?, runAt?, idempotencyKey?} per line), 100 to a request")
+    .argument("<file>", "the JSON-lines file; - to read stdin")
+    .action(async (file: string, _options, command: Command) => {
+      let text: string;
+      try {
+        text = file === "-" ? await deps.readStdin() : await deps.readFile(file);
+      } catch (error) {
+        throw new UsageError(`cannot read the jobs file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      const lines = parseJobLines(text, file === "-" ? "stdin" : file);
+      const session = await openSession(command, deps, state);
+      // A line without its own key gets one, so that a batch sent again never submits twice.
+      const runKey = deps.randomKey();
+      const batches = batchesOf(lines.map(({ line, job }) => ({ line, job: { ...job, idempotencyKey: job.idempotencyKey ?? `cloudqueue-cli-${runKey}-${line}` } })));
+      const totals = emptyBatchTotals();
+      const progress: Progress = progressOn(io.stderr, { now: io.now });
+      try {
+        for (const [n, batch] of batches.entries()) {
+          progress.update(`Submitting: batch ${n + 1} of ${batches.length}, ${totals.lines.length} of ${lines.length} jobs sent`);
+          const { results } = await session.api.submitBatch(batch.map(({ job }) => job));
+          addBatchResults(totals, batch, results);
+        }
+      } finally {
+        progress.stop();
+      }
+      io.stdout.write(session.json ? json(totals) : batchTotalsText(totals));
+      if (totals.invalid + totals.conflict > 0) state.exitCode = EXIT.refused;
     });
 
   program

@@ -11,7 +11,7 @@ import type { IdSecretSource } from "../auth/idSecret";
 import { toJobView, type JobStatus } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
-import { isIdempotencyKey, toFieldErrors, validateSubmission } from "../domain/submission";
+import { isIdempotencyKey, toFieldErrors, validateSubmission, type FieldError } from "../domain/submission";
 import {
   ForbiddenOwnerError,
   IdempotencyKeyConflictError,
@@ -32,8 +32,8 @@ import { BulkActions, type BulkAction } from "./bulkActions";
 import { InvalidCursorError } from "./cursor";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobSearch } from "./jobSearch";
-import { JobService } from "./jobService";
-import { BulkRequestSchema, createdRangeMs, ListQuerySchema, SummaryQuerySchema } from "./schemas";
+import { JobService, type BatchItem } from "./jobService";
+import { BatchRequestSchema, BulkRequestSchema, createdRangeMs, ListQuerySchema, SummaryQuerySchema, type BatchResult } from "./schemas";
 
 export interface ApiHandlerDeps {
   store: JobStore;
@@ -92,6 +92,30 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       if (replayed) return json(200, toJobView(job), { ...location, "idempotent-replayed": "true" });
       return json(202, { jobId: job.jobId, type: job.type, status: job.status, createdAt: job.createdAt }, location);
     },
+    async submitJobBatch(event, { service }) {
+      const body = readJsonBody(event, deps.maxBodyBytes);
+      if (!body.ok) return body.response;
+      const envelope = v.safeParse(BatchRequestSchema, body.body);
+      if (!envelope.success) return problem(400, ProblemType.validation, "Bad Request", "the batch is invalid: it must be {\"jobs\": [1 to 100 jobs]}", toFieldErrors(envelope.issues));
+      const nowMs = now();
+      const results: BatchResult[] = new Array(envelope.output.jobs.length);
+      const valid: { index: number; item: BatchItem }[] = [];
+      envelope.output.jobs.forEach((item, index) => {
+        const checked = validateBatchItem(item, nowMs);
+        if (checked.ok) valid.push({ index, item: checked.item });
+        else results[index] = { index, status: 400, errors: checked.errors };
+      });
+      const outcomes = valid.length > 0 ? await service.submitBatch(valid.map(({ item }) => item)) : [];
+      outcomes.forEach((outcome, n) => {
+        const index = valid[n]!.index;
+        if (outcome.kind === "accepted") {
+          const { job } = outcome;
+          results[index] = { index, status: 202, jobId: job.jobId, job: { jobId: job.jobId, type: job.type, status: job.status, createdAt: job.createdAt } };
+        } else if (outcome.kind === "replayed") results[index] = { index, status: 200, jobId: outcome.job.jobId, job: toJobView(outcome.job) as unknown as Extract<BatchResult, { status: 200 }>["job"] };
+        else results[index] = { index, status: 422, jobId: outcome.jobId, detail: "this idempotencyKey was already used for a different job" };
+      });
+      return json(200, { results });
+    },
     async getJob(event, { service }) {
       return json(200, toJobView(await service.get(jobIdOf(event))));
     },
@@ -128,6 +152,20 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       return json(200, openApi);
     },
   };
+
+  /** One batch item: its `idempotencyKey` by the header's rule, the rest as a `POST /jobs` body; paths relative to the item. */
+  function validateBatchItem(item: unknown, nowMs: number): { ok: true; item: BatchItem } | { ok: false; errors: FieldError[] } {
+    if (item === null || typeof item !== "object" || Array.isArray(item) || !Object.hasOwn(item, "idempotencyKey")) {
+      const validation = validateSubmission(item, deps.jobTypes, nowMs);
+      return validation.ok ? { ok: true, item: { submission: validation.submission } } : validation;
+    }
+    const { idempotencyKey, ...submission } = item as Record<string, unknown>;
+    const keyErrors: FieldError[] = typeof idempotencyKey === "string" && isIdempotencyKey(idempotencyKey) ? [] : [{ path: "idempotencyKey", message: "idempotencyKey must be 1 to 255 printable ASCII characters" }];
+    const validation = validateSubmission(submission, deps.jobTypes, nowMs);
+    if (!validation.ok) return { ok: false, errors: [...keyErrors, ...validation.errors] };
+    if (keyErrors.length > 0) return { ok: false, errors: keyErrors };
+    return { ok: true, item: { submission: validation.submission, idempotencyKey: idempotencyKey as string } };
+  }
 
   async function bulk(action: BulkAction, event: APIGatewayProxyEventV2, { bulkActions }: RequestServices): Promise<HttpResponse> {
     const idempotencyKey = header(event, "idempotency-key");

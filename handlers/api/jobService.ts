@@ -1,4 +1,4 @@
-import type { JobQueue } from "../adapters/sqsJobQueue";
+import type { BatchEnqueueEntry, BatchEnqueueFailure, JobQueue } from "../adapters/sqsJobQueue";
 import type { JobStore } from "../adapters/jobStore";
 import type { Caller } from "../auth/caller";
 import type { IdSecretSource } from "../auth/idSecret";
@@ -35,6 +35,27 @@ export interface JobServiceDeps {
   idSecret: IdSecretSource;
 }
 
+/** Jobs of one batch submit stored at once, at most. */
+export const BATCH_CONCURRENCY = 10;
+
+/** One validated item of a batch submit. */
+export interface BatchItem {
+  submission: Submission;
+  idempotencyKey?: string;
+}
+
+/** What storing one item did: stored as a new job, found the same request's job, or found another request's under its key. */
+export type BatchOutcome = { kind: "accepted"; job: Job } | { kind: "replayed"; job: Job } | { kind: "conflict"; jobId: string };
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+}
+
 /** What one conditional transition did: moved the job, or found it as `current` (none: missing or not the caller's). */
 export type Transition = { changed: true; job: Job } | { changed: false; current: Job | undefined };
 
@@ -63,14 +84,67 @@ export class JobService {
    * @returns the job, and whether it is the replay of an earlier request with the same key
    */
   async submit(submission: Submission, idempotencyKey?: string): Promise<{ job: Job; replayed: boolean }> {
+    const nowMs = this.now();
+    const placed = await this.place({ submission, idempotencyKey }, nowMs, idempotencyKey === undefined ? undefined : await this.idSecret());
+    if (placed.kind === "conflict") throw new IdempotencyKeyConflictError(placed.jobId);
+    if (placed.kind === "replayed") return { job: placed.job, replayed: true };
+    // Due past SQS's 900 s: no message now; the sweeper sends it once the job is within 900 s of due.
+    if (!waitsInSweepIndex(placed.job.dueAt!, nowMs)) await this.enqueueOrLeaveToSweeper(placed.job.jobId, messageDelaySeconds(placed.job.dueAt!, nowMs));
+    return { job: placed.job, replayed: false };
+  }
+
+  /**
+   * Submits several validated jobs as {@link submit} does each, one outcome per item in order:
+   * each is stored by the same conditional put, {@link BATCH_CONCURRENCY} at a time. Items that
+   * share an `Idempotency-Key` are stored one after the other, in order, so the first is the one
+   * stored and a later one is its replay (the same body) or a conflict (another body). The
+   * accepted jobs due within 900 s are then enqueued together (`SendMessageBatch`, 10 to a call);
+   * an entry that could not be sent is left to the sweeper, as a single submit's failed enqueue.
+   *
+   * An error other than a conflict (the store unavailable) is thrown once every item has been
+   * tried, after the jobs already accepted have been enqueued.
+   */
+  async submitBatch(items: readonly BatchItem[]): Promise<BatchOutcome[]> {
+    const nowMs = this.now();
+    const secret = items.some((item) => item.idempotencyKey !== undefined) ? await this.idSecret() : undefined;
+    // One lane per key (its items in order), one per unkeyed item: lanes run in parallel.
+    const lanes = new Map<string, number[]>();
+    items.forEach((item, index) => {
+      const lane = item.idempotencyKey === undefined ? `#${index}` : `key:${item.idempotencyKey}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), index]);
+    });
+    const outcomes: BatchOutcome[] = new Array(items.length);
+    let failure: { error: unknown } | undefined;
+    await inParallel([...lanes.values()], BATCH_CONCURRENCY, async (indexes) => {
+      for (const index of indexes) {
+        try {
+          outcomes[index] = await this.place(items[index]!, nowMs, secret);
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+      }
+    });
+    const due = outcomes.flatMap((outcome) => (outcome?.kind === "accepted" && !waitsInSweepIndex(outcome.job.dueAt!, nowMs) ? [{ jobId: outcome.job.jobId, delaySeconds: messageDelaySeconds(outcome.job.dueAt!, nowMs) }] : []));
+    if (due.length > 0) await this.enqueueBatchOrLeaveToSweeper(due);
+    if (failure) throw failure.error;
+    return outcomes;
+  }
+
+  /**
+   * Builds the job of a submission and stores it as `QUEUED` (one conditional put): the one path
+   * of {@link submit} and {@link submitBatch}. A keyed id already stored is the replay of the
+   * same request, or a conflict. Enqueues nothing.
+   */
+  private async place({ submission, idempotencyKey }: BatchItem, nowMs: number, secret: Uint8Array | undefined): Promise<BatchOutcome> {
     const jobType = this.deps.jobTypes.get(submission.type);
     if (!jobType) throw new Error(`submit called with an unvalidated type ${submission.type}`);
-    const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
     const owner = this.deps.caller.owner;
     const dueAt = Math.max(nowMs, dueAtOf(submission, nowMs));
+    if (idempotencyKey !== undefined && secret === undefined) throw new Error("a keyed submission needs the id secret");
     const job: Job = {
-      jobId: idempotencyKey === undefined ? newJobId() : keyedJobId(await this.idSecret(), owner, idempotencyKey),
+      jobId: idempotencyKey === undefined ? newJobId() : keyedJobId(secret!, owner, idempotencyKey),
       type: submission.type,
       status: JobStatus.QUEUED,
       payload: submission.payload,
@@ -91,14 +165,12 @@ export class JobService {
       const existing = error.existing ?? (await this.deps.store.get(job.jobId));
       // The id is the owner's (keyed with it), so only a hash collision could make `existing`
       // another owner's: even then it is a conflict, never a replay of someone else's job.
-      if (!existing || existing.requestHash !== job.requestHash || ownerOf(existing) !== owner) throw new IdempotencyKeyConflictError(job.jobId);
-      return { job: existing, replayed: true };
+      if (!existing || existing.requestHash !== job.requestHash || ownerOf(existing) !== owner) return { kind: "conflict", jobId: job.jobId };
+      return { kind: "replayed", job: existing };
     }
     const waits = waitsInSweepIndex(dueAt, nowMs);
     logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds, ...(waits && { waitsInSweepIndex: true }) } });
-    // Due past SQS's 900 s: no message now; the sweeper sends it once the job is within 900 s of due.
-    if (!waits) await this.enqueueOrLeaveToSweeper(job.jobId, messageDelaySeconds(dueAt, nowMs));
-    return { job, replayed: false };
+    return { kind: "accepted", job };
   }
 
   async get(jobId: string): Promise<Job> {
@@ -182,6 +254,17 @@ export class JobService {
     } catch (error) {
       throw error instanceof IdSecretUnavailableError ? error : new IdSecretUnavailableError({ cause: error });
     }
+  }
+
+  private async enqueueBatchOrLeaveToSweeper(entries: BatchEnqueueEntry[]): Promise<void> {
+    let failed: BatchEnqueueFailure[];
+    try {
+      ({ failed } = await this.deps.queue.enqueueBatch(entries, this.deps.requestId));
+    } catch (error) {
+      if (!(error instanceof QueueUnavailableError)) throw error;
+      failed = entries.map((entry) => ({ jobId: entry.jobId, code: "SendMessageBatch", message: error.message }));
+    }
+    for (const failure of failed) this.deps.logger.warn("job.enqueue_deferred_to_sweeper", { jobId: failure.jobId, error: `QueueUnavailableError: ${failure.message}`, code: failure.code });
   }
 
   private async enqueueOrLeaveToSweeper(jobId: string, delaySeconds: number): Promise<void> {

@@ -97,6 +97,42 @@ export const JobTypesSchema = v.array(
 /** `POST /jobs` body: the domain's own envelope schema. */
 export { SubmissionSchema };
 
+/** The most jobs one `POST /jobs/batch` submits. */
+export const MAX_BATCH = 100;
+
+/** An item's `Idempotency-Key`, as the header's rule (`isIdempotencyKey`): 1–255 printable ASCII characters. */
+export const IdempotencyKeySchema = v.pipe(
+  v.string("idempotencyKey must be a string"),
+  v.regex(/^[\x20-\x7e]{1,255}$/, "idempotencyKey must be 1 to 255 printable ASCII characters"),
+  v.description("The item's Idempotency-Key: the same key and body again answer the first job (200); another body under it is a 422."),
+);
+
+/** One item of `POST /jobs/batch`: a `POST /jobs` body, plus its own optional `idempotencyKey`. */
+export const BatchJobSchema = v.strictObject({ ...SubmissionSchema.entries, idempotencyKey: v.optional(IdempotencyKeySchema) });
+
+/**
+ * `POST /jobs/batch`'s envelope: 1 to {@link MAX_BATCH} items. Each item is then validated on its
+ * own (as {@link BatchJobSchema}): a bad item is its own `400` result, never the request's.
+ */
+export const BatchRequestSchema = v.strictObject({
+  jobs: v.pipe(v.array(v.unknown(), "jobs must be an array"), v.minLength(1, "jobs must not be empty"), v.maxLength(MAX_BATCH, `jobs must have at most ${MAX_BATCH} items`)),
+});
+
+const FieldErrorSchema = v.object({ path: v.string(), message: v.string() });
+const batchIndex = v.pipe(v.number(), v.integer(), v.minValue(0), v.description("The item's place in `jobs`, from 0."));
+
+/** A batch item stored as a new job, as `POST /jobs` answers `202`. */
+export const BatchAcceptedSchema = v.object({ index: batchIndex, status: v.literal(202), jobId: v.string(), job: JobAcceptedSchema });
+/** A batch item whose `idempotencyKey` already submitted this body: the job as it is now, as `POST /jobs` answers `200`. */
+export const BatchReplayedSchema = v.object({ index: batchIndex, status: v.literal(200), jobId: v.string(), job: JobViewSchema });
+/** A batch item that is invalid: nothing stored for it; `errors` paths are relative to the item (`payload.text`). */
+export const BatchInvalidSchema = v.object({ index: batchIndex, status: v.literal(400), errors: v.array(FieldErrorSchema) });
+/** A batch item whose `idempotencyKey` already submitted another body: nothing stored; `jobId` is that key's job. */
+export const BatchConflictSchema = v.object({ index: batchIndex, status: v.literal(422), jobId: v.string(), detail: v.string() });
+
+/** `200` of `POST /jobs/batch`: one result per item, in the items' order. */
+export const BatchResponseSchema = v.object({ results: v.array(v.variant("status", [BatchAcceptedSchema, BatchReplayedSchema, BatchInvalidSchema, BatchConflictSchema])) });
+
 /** A status list as a query string gives it: `FAILED` or `FAILED,CANCELED`. */
 const statusList = v.pipe(
   v.string("status must be a string"),
@@ -218,3 +254,5 @@ export type JobSummary = v.InferOutput<typeof JobSummarySchema>;
 export type BulkDryRun = v.InferOutput<typeof BulkDryRunSchema>;
 export type BulkResult = v.InferOutput<typeof BulkResultSchema>;
 export type Attempt = v.InferOutput<typeof AttemptSchema>;
+export type BatchResponse = v.InferOutput<typeof BatchResponseSchema>;
+export type BatchResult = BatchResponse["results"][number];

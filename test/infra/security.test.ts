@@ -147,8 +147,17 @@ function secretInputs(value: unknown, path = "inputs"): string[] {
  * `dlq`, `idKey`) so that they compare with the program's ARNs. There is no KMS emulator: the KMS
  * client answers `GenerateMac` itself (a fixed 32-byte MAC) once the call is recorded.
  */
+/**
+ * The IAM action that authorizes an API call, where it is not the call's own name: SQS authorizes
+ * `SendMessageBatch` by `sqs:SendMessage` (there is no `sqs:SendMessageBatch` action).
+ */
+const IAM_ACTION_OF: Readonly<Record<string, string>> = { "sqs:SendMessageBatch": "sqs:SendMessage" };
+
 class CallRecorder {
+  /** The IAM actions the calls need, with their resources. */
   readonly calls = new Set<string>();
+  /** The API calls themselves, by `service:Operation`. */
+  readonly operations = new Set<string>();
   constructor(
     private readonly emulators: Emulators,
     /** The id key's ARN, as the api's environment names it. */
@@ -170,7 +179,9 @@ class CallRecorder {
     for (const [service, client] of [["dynamodb", dynamo], ["sqs", sqs], ["kms", kms]] as const) {
       (client.middlewareStack as any).add(
         (next: any, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
-          this.calls.add(`${service}:${(context.commandName ?? "?").replace(/Command$/, "")} ${this.resourceOf(args.input)}`);
+          const operation = `${service}:${(context.commandName ?? "?").replace(/Command$/, "")}`;
+          this.operations.add(operation);
+          this.calls.add(`${IAM_ACTION_OF[operation] ?? operation} ${this.resourceOf(args.input)}`);
           return next(args);
         },
         { step: "initialize", name: "securityCallRecorder", priority: "high" },
@@ -358,6 +369,8 @@ describe("infra security: a review of every resource the program declares", func
         "kms:GenerateMac idKey",
         "sqs:SendMessage queue",
       ]);
+      // The batch route's SendMessageBatch is among them, authorized by sqs:SendMessage.
+      expect([...apiOperations]).to.include.members(["sqs:SendMessage", "sqs:SendMessageBatch"]);
       expect([...called.worker!].sort()).to.deep.equal(["dynamodb:GetItem table", "dynamodb:UpdateItem table", "sqs:ChangeMessageVisibility queue"]);
       expect([...called.sweeper!].sort()).to.deep.equal(["dynamodb:GetItem table", `dynamodb:Query table/index/${JOB_TABLE.sweepIndex.name}`, "dynamodb:UpdateItem table", "sqs:SendMessage queue"]);
     });
@@ -730,6 +743,9 @@ async function call(api: ReturnType<typeof createApiLambda>, request: ApiRequest
 }
 
 /** Every route of the api handler, replays and refusals included. */
+/** The API calls the api handler made while {@link recordApi} ran (SendMessageBatch: the batch route). */
+const apiOperations = new Set<string>();
+
 async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<string>> {
   const recorder = new CallRecorder(emulators, idKeyArnOf(run));
   const api = createApiLambda(environmentFor(run, "api", emulators), recorder.clients(), HANDLER_LOGS);
@@ -757,6 +773,11 @@ async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<str
   expect((await call(api, { method: "POST", path: "/jobs/bulk/cancel", body: { filter: {} }, headers: bulkKey })).status).to.equal(200);
   expect((await call(api, { method: "POST", path: "/jobs/bulk/retry", body: { jobIds: [created.json.jobId] } })).status).to.equal(200);
   expect((await call(api, { method: "GET", path: "/openapi.json" })).status).to.equal(200);
+  const batchKey = `security-batch-${randomUUID()}`;
+  const batch = await call(api, { method: "POST", path: "/jobs/batch", body: { jobs: [body, { ...body, idempotencyKey: batchKey }, { ...body, idempotencyKey: batchKey }, { ...body, payload: {} }] } });
+  expect(batch.status).to.equal(200);
+  expect(batch.json.results.map((result: { status: number }) => result.status)).to.deep.equal([202, 202, 200, 400]);
+  for (const operation of recorder.operations) apiOperations.add(operation);
   return recorder.calls;
 }
 

@@ -222,7 +222,7 @@ describe("api handler against DynamoDB and SQS emulators", function () {
 
   it("answers 500, without echoing it, an error that is not the store's", async () => {
     const failing = await TestStack.start({
-      apiQueue: (queue) => ({ enqueue: async () => { throw new TypeError("secret internal detail"); }, delayRedelivery: queue.delayRedelivery.bind(queue) }),
+      apiQueue: (queue) => ({ enqueue: async () => { throw new TypeError("secret internal detail"); }, enqueueBatch: async () => { throw new TypeError("secret internal detail"); }, delayRedelivery: queue.delayRedelivery.bind(queue) }),
     });
     try {
       const response = await failing.request({ method: "POST", path: "/jobs", body: VALID });

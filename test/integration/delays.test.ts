@@ -15,6 +15,10 @@ function recording(sent: { jobId: string; delaySeconds: number }[]) {
         sent.push({ jobId, delaySeconds });
         return queue.enqueue(jobId, delaySeconds, requestId);
       },
+      enqueueBatch: (entries: readonly { jobId: string; delaySeconds: number }[], requestId?: string) => {
+        sent.push(...entries.map(({ jobId, delaySeconds }) => ({ jobId, delaySeconds })));
+        return queue.enqueueBatch(entries, requestId);
+      },
     });
 }
 

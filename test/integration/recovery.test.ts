@@ -129,7 +129,11 @@ describe("local startup recovery against the DynamoDB and SQS emulators", () => 
     const running = await stack.submit(TEXT);
     await stack.store.claim(running, { claimToken: "dead-worker", nowMs, leaseExpiresAtMs: nowMs + 30_000 });
     const sent: Array<[string, number]> = [];
-    const queue: JobQueue = { enqueue: async (jobId, delaySeconds) => void sent.push([jobId, delaySeconds ?? 0]), delayRedelivery: stack.queue.delayRedelivery.bind(stack.queue) };
+    const queue: JobQueue = {
+      enqueue: async (jobId, delaySeconds) => void sent.push([jobId, delaySeconds ?? 0]),
+      enqueueBatch: async (entries) => (entries.forEach((entry) => sent.push([entry.jobId, entry.delaySeconds])), { failed: [] }),
+      delayRedelivery: stack.queue.delayRedelivery.bind(stack.queue),
+    };
 
     await recover(queue, () => nowMs);
 
@@ -150,7 +154,11 @@ describe("local startup recovery against the DynamoDB and SQS emulators", () => 
     expect(job!.sweeps).to.equal(2);
     expect(job!.sweepAt! - graceMs, "what sweepAt alone would say is far in the future").to.be.above(Date.now() + graceMs);
     const sent: Array<[string, number]> = [];
-    const queue: JobQueue = { enqueue: async (jobId, delaySeconds) => void sent.push([jobId, delaySeconds ?? 0]), delayRedelivery: stack.queue.delayRedelivery.bind(stack.queue) };
+    const queue: JobQueue = {
+      enqueue: async (jobId, delaySeconds) => void sent.push([jobId, delaySeconds ?? 0]),
+      enqueueBatch: async (entries) => (entries.forEach((entry) => sent.push([entry.jobId, entry.delaySeconds])), { failed: [] }),
+      delayRedelivery: stack.queue.delayRedelivery.bind(stack.queue),
+    };
 
     await recover(queue);
 

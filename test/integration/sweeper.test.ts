@@ -15,6 +15,7 @@ describe("sweeper handler against DynamoDB and SQS emulators", function () {
       sweepGraceSeconds: 30,
       apiQueue: (queue): JobQueue => ({
         enqueue: (jobId, delay) => (sendFails ? Promise.reject(new QueueUnavailableError("SendMessage", { cause: new Error("injected") })) : queue.enqueue(jobId, delay)),
+        enqueueBatch: (entries, requestId) => (sendFails ? Promise.reject(new QueueUnavailableError("SendMessageBatch", { cause: new Error("injected") })) : queue.enqueueBatch(entries, requestId)),
         delayRedelivery: (handle, seconds) => queue.delayRedelivery(handle, seconds),
       }),
     });

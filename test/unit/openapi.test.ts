@@ -133,7 +133,7 @@ describe("the OpenAPI document", () => {
     const bodies = [
       ...[...jobTypes.values()].map((jobType) => ({ type: jobType.type, payload: jobType.example })),
       { type: "text.transform", payload: { text: "x" }, delaySeconds: 900 },
-      { type: "text.transform", payload: { text: "x" }, delaySeconds: 901 },
+      { type: "text.transform", payload: { text: "x" }, delaySeconds: 31_536_001 },
       { type: "hash.digest", payload: { text: "hello cloudqueue" } },
       { type: "hash.digest", payload: createBuiltInJobTypes().get("demo.unreliable")!.example },
       { type: "no.such.type", payload: {} },
