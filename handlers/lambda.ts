@@ -5,7 +5,7 @@ import { DynamoJobListing } from "./adapters/dynamoJobListing";
 import { DynamoJobStore } from "./adapters/dynamoJobStore";
 import { DynamoRequestRecords } from "./adapters/requestRecords";
 import { SqsJobQueue } from "./adapters/sqsJobQueue";
-import { createApiHandler, type ApiHandler } from "./api/handler";
+import { createApiEntry, type ApiEntry } from "./api/handler";
 import { authSettingsFromEnv } from "./auth/authSettings";
 import type { IdSecretSource } from "./auth/idSecret";
 import { KmsIdSecret } from "./auth/kmsIdSecret";
@@ -54,11 +54,11 @@ export interface LambdaClients {
   kms?: KMSClient;
 }
 
-/** The api function's handler. */
-export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): ApiHandler {
+/** The api function's handler: API Gateway's requests and the schedules' fires. */
+export function createApiLambda(env: Record<string, string | undefined> = process.env, clients: LambdaClients = {}, options: LambdaOptions = {}): ApiEntry {
   const { settings, dynamo, store, queue, logger } = createAdapters(env, clients, options);
   const auth = authSettingsFromEnv(env);
-  return createApiHandler({
+  return createApiEntry({
     store,
     listing: new DynamoJobListing(dynamo, settings),
     records: new DynamoRequestRecords(dynamo, settings),

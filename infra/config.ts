@@ -3,6 +3,7 @@ import { MAX_DELAY_SECONDS } from "../handlers/domain/submission";
 import { builtInJobTypes, type JobTypeRegistry } from "../handlers/domain/jobTypes";
 import { AUTH_MODES, type AuthMode } from "../handlers/auth/authMode";
 import { DEFAULTS, visibilityTimeoutSeconds } from "../handlers/settings";
+import { parseSchedules, type ScheduleConfig } from "../handlers/domain/scheduleConfig";
 
 /**
  * Defaults of the settings only the Pulumi program uses. The shared ones (timeouts, batch,
@@ -148,6 +149,8 @@ const ConfigSchema = v.object({
   iamAdminArns: v.optional(v.array(v.pipe(v.string(), v.regex(IAM_PRINCIPAL_ARN, IAM_PRINCIPAL_MESSAGE))), () => []),
   // The api reads the generation as up to six digits (handlers/auth/authSettings.ts).
   idKeyGeneration: v.optional(int(1, 999_999), () => INFRA_DEFAULTS.idKeyGeneration),
+  // Each entry is validated by parseSchedules (handlers/domain/scheduleConfig.ts), naming the schedule.
+  schedules: v.optional(v.unknown(), () => []),
 });
 
 /**
@@ -165,7 +168,9 @@ export type StackAuth =
 export const CONFIG_KEYS = Object.keys(ConfigSchema.entries) as (keyof typeof ConfigSchema.entries)[];
 
 /** The stack's validated configuration, with derived values. */
-export type CloudQueueConfig = v.InferOutput<typeof ConfigSchema> & {
+export type CloudQueueConfig = Omit<v.InferOutput<typeof ConfigSchema>, "schedules"> & {
+  /** The schedules whose fires make jobs (`infra/schedules.ts`), validated. */
+  schedules: ScheduleConfig[];
   /** Derived: `visibilityTimeoutFactor` × `workerTimeoutSeconds` + `maxBatchingWindowSeconds`. */
   visibilityTimeoutSeconds: number;
   /** `alertEmail`, or undefined when none is configured. */
@@ -187,10 +192,12 @@ export function parseConfig(raw: Record<string, unknown>, jobTypes: JobTypeRegis
   }
   const config = parsed.output;
   const visibility = visibilityTimeoutSeconds(config.workerTimeoutSeconds, config.visibilityTimeoutFactor, config.maxBatchingWindowSeconds);
-  const problems = [...combinationProblems(config, visibility, jobTypes), ...authProblems(config, raw)];
-  if (problems.length > 0) throw new Error(`invalid cloudqueue config: ${problems.join("; ")}`);
+  const schedules = parseSchedules(config.schedules, jobTypes);
+  const problems = [...combinationProblems(config, visibility, jobTypes), ...authProblems(config, raw), ...(schedules.ok ? [] : schedules.problems)];
+  if (problems.length > 0 || !schedules.ok) throw new Error(`invalid cloudqueue config: ${problems.join("; ")}`);
   return {
     ...config,
+    schedules: schedules.schedules,
     visibilityTimeoutSeconds: visibility,
     alertEmailOrNone: config.alertEmail === "" ? undefined : config.alertEmail,
     siteDomainOrNone: config.siteDomain === "" ? undefined : { name: config.siteDomain, certificateArn: config.siteCertificateArn },

@@ -9,6 +9,7 @@ import { IdKey } from "./idKey";
 import { Observability } from "./observability";
 import { Operations } from "./operations";
 import { JobQueues } from "./queues";
+import { JobSchedules } from "./schedules";
 import { SiteHosting } from "./site";
 import { SiteContent } from "./siteContent";
 import { JobTable } from "./table";
@@ -35,6 +36,8 @@ export interface CloudQueue {
   siteContent: SiteContent;
   /** The AWS provider of every resource: the stack's region and profile, with the stack's default tags. */
   provider: aws.Provider;
+  /** Present only when the stack has `schedules`. */
+  schedules: JobSchedules | undefined;
   /** Present only when `alertEmail` is configured. */
   operations: Operations | undefined;
   /** The dashboard, always; the alarms, only with `operations`' topic. */
@@ -66,6 +69,8 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
   const queues = new JobQueues(name, { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, maxReceiveCount: config.maxReceiveCount }, opts);
   const idKey = new IdKey(name, opts);
   const functions = new JobFunctions(name, { config, table, queues, metricsNamespace, idKey }, opts);
+  const schedules =
+    config.schedules.length > 0 ? new JobSchedules(name, { schedules: config.schedules, api: functions.api.function, apiRole: functions.api.role }, opts) : undefined;
   const httpApi = new JobHttpApi(
     name,
     {
@@ -118,6 +123,7 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
     site,
     httpApi,
     siteContent,
+    schedules,
     operations,
     observability,
     outputs: {

@@ -100,6 +100,7 @@ export class DynamoJobListing implements JobListing {
         const written = streams[stream]!.status;
         if (written !== undefined && written !== job.status) continue;
         if (request.filter.type !== undefined && job.type !== request.filter.type) continue;
+        if (request.filter.schedule !== undefined && job.schedule !== request.filter.schedule) continue;
         jobs.push(job);
       }
       if (picked.length < wanted && !spent) break;

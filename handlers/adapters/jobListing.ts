@@ -4,6 +4,8 @@ import type { Job, JobStatus } from "../domain/job";
 export interface JobFilter {
   statuses?: readonly JobStatus[];
   type?: string;
+  /** Jobs of one schedule's fires: checked on each item (the indexes do not hold it), so its pages read past other jobs. */
+  schedule?: string;
   createdAfterMs?: number;
   createdBeforeMs?: number;
 }

@@ -123,6 +123,7 @@ export class BulkActions {
     return {
       statuses: statuses as JobStatus[],
       ...(request.filter.type !== undefined && { type: request.filter.type }),
+      ...(request.filter.schedule !== undefined && { schedule: request.filter.schedule }),
       ...createdRangeMs(request.filter.createdAfter, request.filter.createdBefore),
     };
   }

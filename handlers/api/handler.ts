@@ -33,6 +33,8 @@ import { InvalidCursorError } from "./cursor";
 import { header, json, problem, ProblemType, readJsonBody, type HttpResponse } from "./http";
 import { JobSearch } from "./jobSearch";
 import { JobService, type BatchItem } from "./jobService";
+import { createScheduleFireHandler, type ScheduleFireResult } from "./scheduleFire";
+import { isScheduleFireEvent, type ScheduleFire } from "../domain/schedule";
 import { BatchRequestSchema, BulkRequestSchema, createdRangeMs, ListQuerySchema, SummaryQuerySchema, type BatchResult } from "./schemas";
 
 export interface ApiHandlerDeps {
@@ -57,6 +59,24 @@ export interface ApiHandlerDeps {
 export type ApiContext = Partial<Pick<Context, "awsRequestId">>;
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context?: ApiContext) => Promise<HttpResponse>;
+
+/**
+ * The api function's one entry: API Gateway's requests, and the schedules' fires (EventBridge
+ * Scheduler invokes the function with a {@link ScheduleFire} as its input).
+ */
+export interface ApiEntry {
+  (event: APIGatewayProxyEventV2, context?: ApiContext): Promise<HttpResponse>;
+  (event: ScheduleFire, context?: ApiContext): Promise<ScheduleFireResult>;
+}
+
+/** The api function's handler: {@link createApiHandler} for requests, `createScheduleFireHandler` for fires. */
+export function createApiEntry(deps: ApiHandlerDeps): ApiEntry {
+  const http = createApiHandler(deps);
+  const fire = createScheduleFireHandler({ ...deps, authMode: deps.auth.mode });
+  const entry = (event: APIGatewayProxyEventV2 | ScheduleFire, context?: ApiContext) =>
+    isScheduleFireEvent(event) ? fire(event, deps.logger.child(context?.awsRequestId ? { requestId: context.awsRequestId } : {})) : http(event as APIGatewayProxyEventV2, context);
+  return entry as ApiEntry;
+}
 
 // Built per handler, not at module level: Pulumi's closure serializer copies module-level values
 // into the Lambda code, and a Map loses its entries there.
@@ -131,6 +151,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       const filter: JobFilter = {
         ...(query.status && { statuses: query.status as JobStatus[] }),
         ...(query.type !== undefined && { type: query.type }),
+        ...(query.schedule !== undefined && { schedule: query.schedule }),
         ...createdRangeMs(query.createdAfter, query.createdBefore),
       };
       return json(200, await search.list({ filter, limit: query.limit, cursor: query.cursor, owner: query.owner }));

@@ -104,5 +104,6 @@ export class JobSearch {
 /** The filters in one canonical text: the same filters always give the same text. */
 export function canonicalFilter(filter: JobFilter): string {
   const statuses = filter.statuses ? Object.values(JobStatus).filter((status) => filter.statuses!.includes(status)) : null;
-  return JSON.stringify([statuses, filter.type ?? null, filter.createdAfterMs ?? null, filter.createdBeforeMs ?? null]);
+  // The schedule only when given: a cursor sealed before the schedule filter existed stays valid.
+  return JSON.stringify([statuses, filter.type ?? null, filter.createdAfterMs ?? null, filter.createdBeforeMs ?? null, ...(filter.schedule !== undefined ? [filter.schedule] : [])]);
 }

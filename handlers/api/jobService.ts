@@ -42,6 +42,8 @@ export const BATCH_CONCURRENCY = 10;
 export interface BatchItem {
   submission: Submission;
   idempotencyKey?: string;
+  /** The schedule whose fire this is (`fire`): stored on the job. */
+  schedule?: string;
 }
 
 /** What storing one item did: stored as a new job, found the same request's job, or found another request's under its key. */
@@ -83,9 +85,9 @@ export class JobService {
    *
    * @returns the job, and whether it is the replay of an earlier request with the same key
    */
-  async submit(submission: Submission, idempotencyKey?: string): Promise<{ job: Job; replayed: boolean }> {
+  async submit(submission: Submission, idempotencyKey?: string, schedule?: string): Promise<{ job: Job; replayed: boolean }> {
     const nowMs = this.now();
-    const placed = await this.place({ submission, idempotencyKey }, nowMs, idempotencyKey === undefined ? undefined : await this.idSecret());
+    const placed = await this.place({ submission, idempotencyKey, schedule }, nowMs, idempotencyKey === undefined ? undefined : await this.idSecret());
     if (placed.kind === "conflict") throw new IdempotencyKeyConflictError(placed.jobId);
     if (placed.kind === "replayed") return { job: placed.job, replayed: true };
     // Due past SQS's 900 s: no message now; the sweeper sends it once the job is within 900 s of due.
@@ -136,7 +138,7 @@ export class JobService {
    * of {@link submit} and {@link submitBatch}. A keyed id already stored is the replay of the
    * same request, or a conflict. Enqueues nothing.
    */
-  private async place({ submission, idempotencyKey }: BatchItem, nowMs: number, secret: Uint8Array | undefined): Promise<BatchOutcome> {
+  private async place({ submission, idempotencyKey, schedule }: BatchItem, nowMs: number, secret: Uint8Array | undefined): Promise<BatchOutcome> {
     const jobType = this.deps.jobTypes.get(submission.type);
     if (!jobType) throw new Error(`submit called with an unvalidated type ${submission.type}`);
     const now = new Date(nowMs).toISOString();
@@ -155,6 +157,7 @@ export class JobService {
       updatedAt: now,
       dueAt,
       owner,
+      ...(schedule !== undefined && { schedule }),
       ...(this.deps.requestId !== undefined && { requestId: this.deps.requestId }),
       ...(idempotencyKey !== undefined && { idempotencyKey, requestHash: submissionHash(submission) }),
     };
@@ -169,7 +172,7 @@ export class JobService {
       return { kind: "replayed", job: existing };
     }
     const waits = waitsInSweepIndex(dueAt, nowMs);
-    logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds, ...(waits && { waitsInSweepIndex: true }) } });
+    logTransition(this.deps.logger, { job, from: null, to: JobStatus.QUEUED, by: "api", nowMs, fields: { delaySeconds: job.delaySeconds, ...(waits && { waitsInSweepIndex: true }), ...(schedule !== undefined && { schedule }) } });
     return { kind: "accepted", job };
   }
 

@@ -1,3 +1,4 @@
+import { SCHEDULE_NAME } from "../domain/schedule";
 /**
  * The HTTP API's contract as valibot schemas: what each route reads (query strings, bodies) and
  * what it answers. The handler validates input with the request schemas; `handlers/openapi.ts`
@@ -67,6 +68,7 @@ const jobFields = {
   startedAt: v.optional(v.string()),
   finishedAt: v.optional(v.string()),
   owner: v.optional(v.string()),
+  schedule: v.optional(v.pipe(v.string(), v.description("The schedule whose fire made the job (absent for a submitted job)."))),
 };
 
 /** A job as `GET /jobs/{jobId}` shows it. */
@@ -144,6 +146,7 @@ const statusList = v.pipe(
 
 const filterFields = {
   type: v.optional(v.pipe(v.string("type must be a string"), v.minLength(1, "type must not be empty"), v.maxLength(128, "type is too long"))),
+  schedule: v.optional(v.pipe(v.string("schedule must be a string"), v.regex(SCHEDULE_NAME, "schedule must be a schedule's name: 1 to 64 letters, digits, '-', '_' or '.'"))),
   createdAfter: v.optional(isoTime("createdAfter")),
   createdBefore: v.optional(isoTime("createdBefore")),
 };

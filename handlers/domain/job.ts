@@ -131,6 +131,8 @@ export interface JobListItem {
    * recorded, which belong to `public`.
    */
   owner?: string;
+  /** The schedule (`schedules` config) whose fire made the job; absent for a submitted one. */
+  schedule?: string;
 }
 
 /** A job as the API shows it. */
@@ -193,6 +195,7 @@ export function toJobListItem(job: Job): JobListItem {
   if (job.startedAt !== undefined) view.startedAt = job.startedAt;
   if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt;
   if (job.owner !== undefined) view.owner = job.owner;
+  if (job.schedule !== undefined) view.schedule = job.schedule;
   return view;
 }
 

@@ -1,0 +1,161 @@
+import { Cron } from "croner";
+import * as v from "valibot";
+import type { JobTypeRegistry } from "./jobTypes";
+import { SCHEDULE_NAME } from "./schedule";
+import { toFieldErrors, validateSubmission } from "./submission";
+
+/**
+ * One entry of the stack's `schedules` config: a job of `type` with `payload`, made at every fire
+ * of `expression` in `timezone`. The Pulumi program declares each as an EventBridge Scheduler
+ * schedule (`infra/schedules.ts`); `npm start` fires the same ones (`local/schedules.ts`).
+ */
+export interface ScheduleConfig {
+  name: string;
+  /** An EventBridge Scheduler expression: `cron(minutes hours day-of-month month day-of-week year)` or `rate(value unit)`. */
+  expression: string;
+  /** The IANA time zone a cron expression is read in. @default "UTC" */
+  timezone: string;
+  type: string;
+  payload: unknown;
+  /** A disabled schedule is declared (state `DISABLED`) but never fires. @default true */
+  enabled: boolean;
+}
+
+const ScheduleEntrySchema = v.strictObject({
+  name: v.pipe(v.string("must be a string"), v.regex(SCHEDULE_NAME, "must be 1 to 64 letters, digits, '-', '_' or '.' (an EventBridge Scheduler schedule name)")),
+  expression: v.string("must be a string: cron(...) or rate(...)"),
+  timezone: v.optional(v.string("must be a string: an IANA time zone such as Europe/Paris"), "UTC"),
+  type: v.string("must be a string: a job type"),
+  payload: v.optional(v.unknown(), () => ({})),
+  enabled: v.optional(v.boolean("must be true or false"), true),
+});
+
+/** A cron expression's fields as EventBridge Scheduler takes them, each with its range and the characters it allows. */
+const CRON_FIELDS = [
+  { name: "minutes", min: 0, max: 59, chars: /^[\d,\-*/]+$/ },
+  { name: "hours", min: 0, max: 23, chars: /^[\d,\-*/]+$/ },
+  { name: "day-of-month", min: 1, max: 31, chars: /^([\d,\-*/LW]+|\?)$/ },
+  { name: "month", min: 1, max: 12, chars: /^([\d,\-*/]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)+$/i },
+  { name: "day-of-week", min: 1, max: 7, chars: /^([\d,\-*L#]|SUN|MON|TUE|WED|THU|FRI|SAT)+$|^\?$/i },
+  { name: "year", min: 1970, max: 2199, chars: /^[\d,\-*/]+$/ },
+] as const;
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/** When a schedule fires: the next fire after a time, and the latest at or before one. */
+export interface FireTimes {
+  /** The first fire strictly after `afterMs`; undefined when none is left (a cron whose years have passed). */
+  next(afterMs: number): number | undefined;
+  /** The latest fire at or before `atMs`; undefined when there was none. */
+  latestAtOrBefore(atMs: number): number | undefined;
+}
+
+/**
+ * The fire times of an expression, or the reason it is not one EventBridge Scheduler takes.
+ *
+ * - `cron(...)`: EventBridge's six fields, one of day-of-month and day-of-week `?`, read in the
+ *   zone by croner (Quartz weekday numbers, 1 = Sunday; both day fields must match).
+ * - `rate(N unit)`: every N minutes, hours or days (singular unit for 1). Scheduler counts a
+ *   rate from the schedule's creation; the local stack counts it from the Unix epoch (a
+ *   `rate(5 minutes)` fires at :00, :05, ...), so a restart keeps its phase.
+ */
+export function fireTimes(expression: string, timezone: string): { ok: true; times: FireTimes } | { ok: false; problem: string } {
+  if (!isTimeZone(timezone)) return { ok: false, problem: `timezone ${JSON.stringify(timezone)} is not an IANA time zone (such as UTC or Europe/Paris)` };
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const value = Number(rate[1]);
+    const unit = rate[2]!.replace(/s$/, "") as keyof typeof UNIT_MS;
+    if (value < 1) return { ok: false, problem: `${expression}: the rate must be at least 1` };
+    const plural = rate[2]!.endsWith("s");
+    if (value === 1 && plural) return { ok: false, problem: `${expression}: write rate(1 ${unit}), in the singular` };
+    if (value > 1 && !plural) return { ok: false, problem: `${expression}: write rate(${value} ${unit}s), in the plural` };
+    const periodMs = value * UNIT_MS[unit];
+    return {
+      ok: true,
+      times: {
+        next: (afterMs) => (Math.floor(afterMs / periodMs) + 1) * periodMs,
+        latestAtOrBefore: (atMs) => Math.floor(atMs / periodMs) * periodMs,
+      },
+    };
+  }
+  const cron = /^cron\((.*)\)$/.exec(expression);
+  if (!cron) return { ok: false, problem: `${JSON.stringify(expression)} is neither cron(minutes hours day-of-month month day-of-week year) nor rate(value unit)` };
+  const fields = cron[1]!.trim().split(/\s+/);
+  if (fields.length !== 6) return { ok: false, problem: `${expression}: a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not ${fields.length}` };
+  for (const [index, field] of CRON_FIELDS.entries()) {
+    if (!field.chars.test(fields[index]!)) return { ok: false, problem: `${expression}: ${field.name} ${JSON.stringify(fields[index])} is not allowed there` };
+  }
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  if ((dayOfMonth === "?") === (dayOfWeek === "?")) return { ok: false, problem: `${expression}: exactly one of day-of-month and day-of-week must be ?` };
+  let job: Cron;
+  try {
+    job = new Cron(cronerPattern(fields), { timezone, paused: true, alternativeWeekdays: true, domAndDow: true });
+  } catch (error) {
+    return { ok: false, problem: `${expression}: ${(error as Error).message.replace(/^CronPattern: /, "")}` };
+  }
+  return {
+    ok: true,
+    times: {
+      next: (afterMs) => job.nextRun(new Date(afterMs))?.getTime(),
+      // previousRuns is strictly before its reference: one second past `atMs` includes a fire at it.
+      latestAtOrBefore: (atMs) => job.previousRuns(1, new Date(atMs + 1000))[0]?.getTime(),
+    },
+  };
+}
+
+/**
+ * EventBridge's fields as croner reads them: a seconds field of 0 in front; `N/S` (Quartz: from N
+ * every S) as `N-max/S`; a last weekday `5L` as `5#L`.
+ */
+function cronerPattern(fields: string[]): string {
+  const translated = fields.map((field, index) =>
+    field
+      .split(",")
+      .map((part) => part.replace(/^(\d+)\/(\d+)$/, `$1-${CRON_FIELDS[index]!.max}/$2`))
+      .map((part) => (index === 4 ? part.replace(/^(\w+)L$/i, "$1#L") : part))
+      .join(","),
+  );
+  return ["0", ...translated].join(" ");
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return zone !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `schedules` config, validated: every entry's shape, a unique name, an expression and zone
+ * Scheduler takes, a known job type and a payload its schema accepts, the fires' jobs being
+ * ordinary submissions. Every problem names its schedule (`schedules[i] (name)`), so
+ * `pulumi preview` and `npm start` refuse bad config saying which entry is wrong.
+ */
+export function parseSchedules(raw: unknown, jobTypes: JobTypeRegistry): { ok: true; schedules: ScheduleConfig[] } | { ok: false; problems: string[] } {
+  if (raw === undefined) return { ok: true, schedules: [] };
+  if (!Array.isArray(raw)) return { ok: false, problems: ["schedules must be a list of {name, expression, timezone, type, payload, enabled}"] };
+  const problems: string[] = [];
+  const schedules: ScheduleConfig[] = [];
+  const seen = new Set<string>();
+  raw.forEach((entry, index) => {
+    const name = typeof entry === "object" && entry !== null && typeof (entry as { name?: unknown }).name === "string" ? (entry as { name: string }).name : undefined;
+    const where = `schedules[${index}]${name === undefined ? "" : ` (${name})`}`;
+    const parsed = v.safeParse(ScheduleEntrySchema, entry);
+    if (!parsed.success) {
+      problems.push(...toFieldErrors(parsed.issues).map((error) => `${where}: ${error.path || "entry"}: ${error.message}`));
+      return;
+    }
+    const schedule = parsed.output as ScheduleConfig;
+    if (seen.has(schedule.name)) problems.push(`${where}: another schedule has the name ${schedule.name}`);
+    seen.add(schedule.name);
+    const times = fireTimes(schedule.expression, schedule.timezone);
+    if (!times.ok) problems.push(`${where}: ${times.problem}`);
+    const submission = validateSubmission({ type: schedule.type, payload: schedule.payload }, jobTypes);
+    if (!submission.ok) problems.push(...submission.errors.map((error) => `${where}: ${error.path}: ${error.message}`));
+    schedules.push(schedule);
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, schedules };
+}
