@@ -76,6 +76,7 @@ function banner(stack: LocalStack, readyMs: number): string {
     `  Metrics   ${stack.metricsUrl}   (Prometheus text format; the page's panel reads it too)`,
     `  Data      ${data}`,
     ...authLines(stack),
+    ...scheduleLines(stack),
     `  DynamoDB  ${dynamoEndpoint}   table ${tableName}`,
     `  SQS       ${sqsEndpoint}   queue ${queueUrl}`,
     `            DLQ ${dlqUrl}`,
@@ -105,6 +106,18 @@ function authLines(stack: LocalStack): string[] {
     "  Auth      iam: the API is closed; job routes need SigV4-signed requests (service execute-api) of a local IAM user",
     `            access keys of alice, bob and admin: ${auth.iamCredentialsFile}`,
   ];
+}
+
+/** Each schedule with its next fires, and what the start caught up (at most one missed fire each). */
+function scheduleLines(stack: LocalStack): string[] {
+  return stack.schedules.map((schedule, index) => {
+    const label = index === 0 ? "  Schedule  " : "            ";
+    const head = `${label}${schedule.name}  ${schedule.expression} ${schedule.timezone}`;
+    if (!schedule.enabled) return `${head}: disabled`;
+    const next = schedule.next.length > 0 ? `next ${schedule.next.map((ms) => new Date(ms).toISOString().replace(/\.000Z$/, "Z")).join(", ")}` : "no fire left";
+    const caught = schedule.caughtUp ? `; missed ${schedule.missed} fire(s) while stopped, caught up only the latest (${schedule.caughtUp})` : "";
+    return `${head}: ${next}${caught}`;
+  });
 }
 
 function shellQuote(text: string): string {

@@ -32,8 +32,19 @@ export interface LocalStackOptions {
    * @default "none" (`CLOUDQUEUE_AUTH_MODE`)
    */
   auth?: AuthMode;
+  /**
+   * The file whose schedules the stack fires: a Pulumi stack file (its `cloudqueue:schedules`) or a
+   * YAML or JSON list; `none` fires none. Absent: none (callers that build options themselves).
+   * {@link parseOptions} defaults it to `Pulumi.dev.yaml`, read only if it exists.
+   */
+  schedulesFile?: string;
+  /** Whether `schedulesFile` is the default (a missing default file is no schedules, not an error). */
+  schedulesFileIsDefault?: boolean;
   help: boolean;
 }
+
+/** The file `npm start` reads its schedules from by default: the dev stack's config, the same entries `pulumi up` declares. */
+export const DEFAULT_SCHEDULES_FILE = "Pulumi.dev.yaml";
 
 /** One option: its flag, its environment variable, its help line. */
 const OPTIONS = {
@@ -48,6 +59,7 @@ const OPTIONS = {
   "batch-size": { env: "CLOUDQUEUE_BATCH_SIZE", type: "string", help: `messages per worker invocation, 1-10 (default ${DEFAULTS.batchSize})` },
   "cors-origin": { env: "CLOUDQUEUE_CORS_ORIGINS", type: "string", help: "extra origin allowed by CORS; repeat, or comma-separate in the env var" },
   auth: { env: ENV.authMode, type: "string", help: `who may call the API: ${AUTH_MODES.join(", ")} (default none: a public demo; jwt: tokens from npm run token)` },
+  schedules: { env: "CLOUDQUEUE_SCHEDULES", type: "string", help: `schedules to fire: a Pulumi stack file (its cloudqueue:schedules) or a YAML/JSON list; none for none (default ${DEFAULT_SCHEDULES_FILE} if present)` },
   help: { env: undefined, type: "boolean", help: "print this help" },
 } as const;
 
@@ -145,7 +157,16 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   const parsed = v.safeParse(schema, raw);
   if (!parsed.success) throw new OptionsError(parsed.issues[0]!.message);
   if (inMemory && typeof values["data-dir"] === "string") throw new OptionsError("--in-memory and --data-dir exclude each other");
-  return { ...parsed.output, dataDir: inMemory ? undefined : parsed.output.dataDir, inMemory, help };
+  const schedulesFile = pick("schedules");
+  if (schedulesFile === "") throw new OptionsError("schedules must name a file, or none");
+  return {
+    ...parsed.output,
+    dataDir: inMemory ? undefined : parsed.output.dataDir,
+    inMemory,
+    schedulesFile: schedulesFile ?? DEFAULT_SCHEDULES_FILE,
+    schedulesFileIsDefault: schedulesFile === undefined,
+    help,
+  };
 }
 
 /** The `--help` text: every option with its environment variable and default. */

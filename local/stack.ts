@@ -25,6 +25,10 @@ import { recoverActiveJobs, type RecoveryReport } from "./recovery";
 import { createSigV4Authorizer } from "./sigv4Authorizer";
 import { SqsEventSource } from "./sqsEvents";
 import { SweeperSchedule } from "./sweeperSchedule";
+import { LocalSchedules, type ScheduleStatus } from "./schedules";
+import { loadScheduleFile, ScheduleFileError } from "./scheduleFile";
+import { createBuiltInJobTypes } from "../handlers/domain/jobTypes";
+import type { ScheduleConfig } from "../handlers/domain/scheduleConfig";
 
 /** A startup problem the user can fix (busy port, unwritable data dir): printed as one line. */
 export class LocalStackError extends Error {
@@ -47,6 +51,8 @@ export interface LocalStack {
   dataDir: string | undefined;
   recovery: RecoveryReport;
   auth: LocalAuthInfo;
+  /** The schedules the stack fires: the next fires, and the one missed fire each caught up at start. */
+  schedules: ScheduleStatus[];
   /** Worker invocations running now. */
   inFlight(): number;
   /** Stops taking requests and messages, drains in-flight batches, stops the emulators. */
@@ -88,6 +94,8 @@ export interface LocalStackHooks {
  */
 export async function startLocalStack(options: LocalStackOptions, logger: Logger = jsonLogger(), hooks: LocalStackHooks = {}): Promise<LocalStack> {
   const clientsFor = (role: Parameters<NonNullable<LocalStackHooks["clients"]>>[0]): LambdaClients => hooks.clients?.(role) ?? {};
+  // The schedules first: a bad entry fails the start before anything runs, as it fails `pulumi preview`.
+  const scheduleConfigs = readSchedules(options);
   const lock = options.dataDir === undefined ? undefined : lockOrExplain(options.dataDir);
   // The port first: a busy one fails in milliseconds, before anything else starts. Until the
   // handlers exist, every request is answered 503 with Retry-After (the stack is starting).
@@ -148,9 +156,14 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       logger,
     });
     const schedule = new SweeperSchedule(sweeper, options.sweepIntervalSeconds, logger);
-    front.ready(createApiLambda(process.env, clientsFor("api"), { ...lambdaOptions, idSecret: auth.idSecret }), metrics, auth.front);
+    const api = createApiLambda(process.env, clientsFor("api"), { ...lambdaOptions, idSecret: auth.idSecret });
+    front.ready(api, metrics, auth.front);
     poller.start();
     schedule.start();
+    // Each fire enters through the api function's entry, as Scheduler's invocation does on AWS.
+    const schedules = new LocalSchedules({ schedules: scheduleConfigs, fire: (event) => api(event), logger, dataDir: lock?.dir });
+    cleanups.push(() => schedules.stop());
+    const scheduleStatuses = await schedules.start();
 
     const port = (front.server.address() as AddressInfo).port;
     const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
@@ -164,10 +177,11 @@ export async function startLocalStack(options: LocalStackOptions, logger: Logger
       dataDir: lock?.dir,
       recovery,
       auth: auth.info,
+      schedules: scheduleStatuses,
       inFlight: () => poller.inFlight,
       async close() {
         // The front first (no new jobs), then the poller (drain), then what they use.
-        await front.close();
+        await Promise.all([front.close(), schedules.stop()]);
         await Promise.all([poller.stop(), schedule.stop()]);
         await emulators.close();
         if (auth.info.keyDir && !lock) rmSync(auth.info.keyDir, { recursive: true, force: true });
@@ -240,6 +254,18 @@ function configureLambdaEnvironment(emulators: Emulators, authMode: AuthMode): v
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+}
+
+/** The schedules of `options.schedulesFile`, validated as `pulumi preview` validates them; a bad one is a {@link LocalStackError} naming it. */
+function readSchedules(options: LocalStackOptions): ScheduleConfig[] {
+  const file = options.schedulesFile;
+  if (file === undefined || file === "none") return [];
+  try {
+    return loadScheduleFile(file, createBuiltInJobTypes(), { optional: options.schedulesFileIsDefault });
+  } catch (error) {
+    if (error instanceof ScheduleFileError) throw new LocalStackError(error.message);
+    throw error;
+  }
 }
 
 function lockOrExplain(path: string): DataDirLock {
