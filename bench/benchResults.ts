@@ -9,6 +9,8 @@ const ThroughputRowSchema = v.object({
   clients: v.number(),
   jobs: v.number(),
   jobsPerSec: v.number(),
+  /** Jobs over the time to the last 202; absent in results written before it was measured. */
+  submitJobsPerSec: v.optional(v.number()),
   ceilingJobsPerSec: v.number(),
   shareOfCeiling: v.number(),
   submitP50Ms: v.number(),
@@ -16,6 +18,26 @@ const ThroughputRowSchema = v.object({
   e2eP50Ms: v.number(),
   e2eP99Ms: v.number(),
 });
+
+/** The bulk producer's row (`bench/batch.ts`): `POST /jobs/batch` of 100 from several clients. */
+export const BatchRowSchema = v.object({
+  clients: v.number(),
+  jobs: v.number(),
+  jobsPerBatch: v.number(),
+  submitJobsPerSec: v.number(),
+  jobsPerSec: v.number(),
+  requestP50Ms: v.number(),
+  requestP99Ms: v.number(),
+  e2eP50Ms: v.number(),
+  e2eP99Ms: v.number(),
+  /** AWS calls per job by operation, before any status read. */
+  callsPerJob: v.record(v.string(), v.number()),
+  apiRequestsPerJob: v.number(),
+  /** The handlers' log bytes per job, no status read. */
+  logBytesPerJob: v.number(),
+});
+
+export type BatchResults = v.InferOutput<typeof BatchRowSchema>;
 
 const ArtifactRowSchema = v.object({
   function: v.string(),
@@ -125,6 +147,8 @@ export const BenchResultsSchema = v.object({
   logBytes: v.object({ perJob: v.number(), perStatusRead: v.number(), byEvent: v.record(v.string(), v.object({ lines: v.number(), bytesPerLine: v.number() })) }),
   statusReadsInCallsPhase: v.number(),
   throughput: v.pipe(v.array(ThroughputRowSchema), v.minLength(1)),
+  /** The bulk producer's row; absent in results written before it was measured. */
+  batch: v.optional(BatchRowSchema),
   artifacts: v.pipe(v.array(ArtifactRowSchema), v.minLength(1)),
   /** The cold starts of the commit before the observability work and today's, measured side by side in turns (bench/coldStartBaseline.ts). */
   coldStartBaseline: v.object({ commit: v.string(), rounds: v.number(), baselineMs: v.record(v.string(), v.number()), todayMs: v.record(v.string(), v.number()) }),

@@ -49,6 +49,26 @@ export const FLOOR_LISTING: ListingCosts = {
   summaryReadUnitsPerActiveJob: 0.5,
 };
 
+/**
+ * What a job submitted by `POST /jobs/batch` (100 to a request) costs in place of its own
+ * `POST /jobs`, as `npm run bench`'s batch row measures it (`batch` in `bench/results.json`), or
+ * {@link FLOOR_BATCH_CALLS} when it has not.
+ */
+export interface BatchCalls {
+  /** API requests per job (API Gateway's, and the api function's invocations): one per batch. */
+  apiRequestsPerJob: number;
+  /** `SendMessageBatch` calls per job: 10 entries to a call. Replaces `SendMessage`. */
+  SendMessageBatch: number;
+  /** The handlers' own log bytes per job, status reads included as for {@link CostInputs.logBytesPerJob}; absent: the single submit's. */
+  logBytesPerJob?: number;
+}
+
+/** The route's floor: 100 jobs to a request, 10 entries to a `SendMessageBatch`. */
+export const FLOOR_BATCH_CALLS: BatchCalls = { apiRequestsPerJob: 0.01, SendMessageBatch: 0.1 };
+
+/** SQS bills a batch call as one request per 64 KB of its payload (https://aws.amazon.com/sqs/pricing/). */
+export const SQS_BILLED_CHUNK_BYTES = 64 * 1024;
+
 export interface CostInputs extends ListingCosts {
   jobsPerMonth: number;
   /** Calls per job, status reads excluded. */
@@ -90,6 +110,19 @@ export interface CostInputs extends ListingCosts {
   logBytesPerJob: number;
   /** Share of the configured batch size the worker's batches hold on average. */
   batchFill: number;
+  /**
+   * Share (0–1) of the jobs a bulk producer submits by `POST /jobs/batch`, 100 to a request; the
+   * rest are submitted one `POST /jobs` each. Absent: 0.
+   */
+  batchShare?: number;
+  /** What a job submitted in a batch costs; absent: {@link FLOOR_BATCH_CALLS}. */
+  batchCalls?: BatchCalls;
+  /** Billed ms of one `POST /jobs/batch` of 100 (its puts 10 at a time, its 10 `SendMessageBatch` together). */
+  apiBatchBilledMs: number;
+  /** Bytes of one job's `POST /jobs/batch` result item (its share of the 200's body). */
+  batchResponseBytesPerJob: number;
+  /** Bytes of one queue message (`{jobId}` and its request id attribute), for SQS's 64 KB billing chunks. */
+  sqsMessageBytes: number;
   /** Mean bytes CloudFront sends back for one API request (headers + body). */
   apiResponseBytes: number;
   /** Requests a page view makes for the site's own files (page, styles, modules, `config.json`). */
@@ -149,6 +182,12 @@ export const ASSUMPTIONS = {
   platformLogBytesPerInvocation: platformLogBytes,
   logBytesPerJob: 600,
   batchFill: 0.5,
+  /** 100 conditional puts 10 at a time (ten rounds of a few ms) and ten `SendMessageBatch` in parallel. */
+  apiBatchBilledMs: 100,
+  /** `{index, status, jobId, job: {jobId, type, status, createdAt}}` of a `text.transform` job (UUID ids), and its comma. */
+  batchResponseBytesPerJob: 210,
+  /** `{"jobId":"…"}` and the `requestId` message attribute. */
+  sqsMessageBytes: 150,
   /** About 3 KB of responses per job of four requests: a 202 with the new job, three reads of it. */
   apiResponseBytes: 750,
   /** `index.html`, `styles.css`, seven modules, `config.json` (`site/`), none cached yet. */
@@ -182,6 +221,10 @@ const IDLE_RECEIVES_PER_MONTH = (5 * MONTH_SECONDS) / 20;
 /** What a month of `jobsPerMonth` jobs uses of each service, before any price. */
 export interface MonthlyUsage {
   apiRequests: number;
+  /** Of {@link apiRequests}: the `POST /jobs/batch` requests. */
+  batchApiRequests: number;
+  /** Of {@link sqsRequests}: the sends (`SendMessage`, and `SendMessageBatch` as billed: one request per 64 KB chunk). */
+  sqsSendRequests: number;
   lambdaRequests: number;
   gbSeconds: number;
   sqsRequests: number;
@@ -208,15 +251,18 @@ export function monthlyUsage(inputs: CostInputs): MonthlyUsage {
   const statusReads = inputs.statusReadsPerJob;
   const batches = n / Math.max(1, inputs.batchSize * inputs.batchFill);
   const sweeperRuns = MONTH_SECONDS / 60;
-  const { apiRequests, pageRequests, edgeRequests, edgeOutGb } = edgeTraffic(inputs);
+  const { apiRequests, batchApiRequests, pageRequests, edgeRequests, edgeOutGb } = edgeTraffic(inputs);
+  const { batched, calls: batchCalls } = bulk(inputs);
 
   const workerInvocations = batches;
   const lambdaRequests = apiRequests + workerInvocations + sweeperRuns;
   const gbSeconds =
-    (apiRequests * inputs.apiBilledMs + workerInvocations * inputs.workerBilledMsPerBatch + n * inputs.workerBilledMsPerRecord + sweeperRuns * inputs.sweeperBilledMs) / 1000 * gb;
+    (apiRequests * inputs.apiBilledMs + batchApiRequests * (inputs.apiBatchBilledMs - inputs.apiBilledMs) + workerInvocations * inputs.workerBilledMsPerBatch + n * inputs.workerBilledMsPerRecord + sweeperRuns * inputs.sweeperBilledMs) / 1000 * gb;
 
-  const sqsRequests =
-    n * (inputs.calls.SendMessage + (inputs.calls.ChangeMessageVisibility ?? 0)) + batches * 2 /* receive + delete batch */ + IDLE_RECEIVES_PER_MONTH;
+  // A batched job's send is its share of a SendMessageBatch, billed per 64 KB chunk of the call's payload.
+  const chunksPerBatchCall = batchCalls.SendMessageBatch > 0 ? Math.max(1, Math.ceil(inputs.sqsMessageBytes / batchCalls.SendMessageBatch / SQS_BILLED_CHUNK_BYTES)) : 0;
+  const sqsSendRequests = n * inputs.calls.SendMessage + batched * (batchCalls.SendMessageBatch * chunksPerBatchCall - inputs.calls.SendMessage);
+  const sqsRequests = sqsSendRequests + n * (inputs.calls.ChangeMessageVisibility ?? 0) + batches * 2 /* receive + delete batch */ + IDLE_RECEIVES_PER_MONTH;
 
   const itemWriteUnits = Math.ceil(inputs.itemBytes / 1024);
   // Table: put + claim + commit. Indexes: what the listing phase measured per successful job (the
@@ -234,9 +280,9 @@ export function monthlyUsage(inputs: CostInputs): MonthlyUsage {
 
   // Every invocation of every function writes its platform records; the handlers add their transition lines per job.
   const platformLogGb = (lambdaRequests * inputs.platformLogBytesPerInvocation) / 1024 ** 3;
-  const logGb = platformLogGb + (n * inputs.logBytesPerJob) / 1024 ** 3;
+  const logGb = platformLogGb + (n * inputs.logBytesPerJob + batched * ((batchCalls.logBytesPerJob ?? inputs.logBytesPerJob) - inputs.logBytesPerJob)) / 1024 ** 3;
   const logStoredGb = logGb * Math.min(inputs.logRetentionDays / 30, 12);
-  return { apiRequests, lambdaRequests, gbSeconds, sqsRequests, tableWrites, indexWrites, readUnits, listingReadUnits, jobsPerSummary, storedGb, platformLogGb, logGb, logStoredGb, pageRequests, edgeRequests, edgeOutGb };
+  return { apiRequests, batchApiRequests, sqsSendRequests, lambdaRequests, gbSeconds, sqsRequests, tableWrites, indexWrites, readUnits, listingReadUnits, jobsPerSummary, storedGb, platformLogGb, logGb, logStoredGb, pageRequests, edgeRequests, edgeOutGb };
 }
 
 /**
@@ -320,12 +366,27 @@ export function sameOriginApiCost(inputs: CostInputs): { apiRequests: number; li
   return { apiRequests, list: (apiRequests / 1e4) * price, billed: (billedRequests / 1e4) * price };
 }
 
-/** The page's requests at the edge: its own files from S3, and every API request (same origin). */
-function edgeTraffic(inputs: CostInputs): { apiRequests: number; pageRequests: number; edgeRequests: number; edgeOutGb: number } {
-  const apiRequests = inputs.jobsPerMonth * (1 + inputs.statusReadsPerJob) + inputs.pageViewsPerMonth * inputs.jobTypeReadsPerPageView;
+/** The jobs submitted in batches, and what each costs. */
+function bulk(inputs: CostInputs): { batched: number; calls: BatchCalls } {
+  const share = inputs.batchShare ?? 0;
+  if (!(share >= 0 && share <= 1)) throw new Error(`batchShare must be between 0 and 1, not ${share}`);
+  return { batched: inputs.jobsPerMonth * share, calls: inputs.batchCalls ?? FLOOR_BATCH_CALLS };
+}
+
+/**
+ * The page's requests at the edge: its own files from S3, and every API request (same origin). A
+ * job submitted in a batch makes its share of a `POST /jobs/batch` instead of its own `POST /jobs`,
+ * and its share of the batch's 200 instead of its own 202; its status reads are the same.
+ */
+function edgeTraffic(inputs: CostInputs): { apiRequests: number; batchApiRequests: number; pageRequests: number; edgeRequests: number; edgeOutGb: number } {
+  const { batched, calls } = bulk(inputs);
+  const batchApiRequests = batched * calls.apiRequestsPerJob;
+  const apiRequests = inputs.jobsPerMonth * (1 + inputs.statusReadsPerJob) - batched + batchApiRequests + inputs.pageViewsPerMonth * inputs.jobTypeReadsPerPageView;
   const pageRequests = inputs.pageViewsPerMonth * inputs.pageRequestsPerView;
-  const edgeOutGb = (inputs.pageViewsPerMonth * inputs.pageBytesPerView + apiRequests * inputs.apiResponseBytes) / 1024 ** 3;
-  return { apiRequests, pageRequests, edgeRequests: apiRequests + pageRequests, edgeOutGb };
+  // Every other request at the mean response; a batch's 200 is its jobs' result items.
+  const responseBytes = (apiRequests - batchApiRequests) * inputs.apiResponseBytes + batched * inputs.batchResponseBytesPerJob;
+  const edgeOutGb = (inputs.pageViewsPerMonth * inputs.pageBytesPerView + responseBytes) / 1024 ** 3;
+  return { apiRequests, batchApiRequests, pageRequests, edgeRequests: apiRequests + pageRequests, edgeOutGb };
 }
 
 function free(amount: number, allowance: number): number {

@@ -7,9 +7,9 @@ import { alarmMetricCount, alarmSpecs } from "../infra/alarms";
 import { parseConfig, type CloudQueueConfig } from "../infra/config";
 import { builtInMetricUniverse } from "../handlers/metricUniverse";
 import { dashboardBody, referencedMetrics, type WatchedResources } from "../infra/dashboard";
-import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, FLOOR_LISTING, monthlyCost, sameOriginApiCost, type CallsPerJob, type CostInputs, type CostLine, type ListingCosts } from "./costModel";
+import { ASSUMPTIONS, FLOOR_BATCH_CALLS, FLOOR_CALLS_PER_JOB, FLOOR_LISTING, monthlyCost, monthlyUsage, sameOriginApiCost, type BatchCalls, type CallsPerJob, type CostInputs, type CostLine, type ListingCosts } from "./costModel";
 import { PRICES } from "./prices";
-import { readBenchResults, type BenchResults, type ListingResults } from "./benchResults";
+import { readBenchResults, type BatchResults, type BenchResults, type ListingResults } from "./benchResults";
 
 const ROOT = join(__dirname, "..");
 
@@ -20,6 +20,8 @@ export interface CostQuery {
   jobsPerMonth: number;
   /** @default 10 000 */
   pageViewsPerMonth?: number;
+  /** Share (0–1) of the jobs a bulk producer submits by `POST /jobs/batch`, 100 to a request. @default 0 */
+  batchShare?: number;
 }
 
 /** The page views a month every figure assumes unless told otherwise. */
@@ -47,6 +49,8 @@ export function costInputs(query: CostQuery, results: BenchResults | undefined =
     // Measured by the benchmark: a job's own records, plus one api.request record per status read.
     ...(results && { logBytesPerJob: results.logBytes.perJob + statusReadsPerJob * results.logBytes.perStatusRead }),
     pageViewsPerMonth: query.pageViewsPerMonth ?? DEFAULT_PAGE_VIEWS_PER_MONTH,
+    batchShare: query.batchShare ?? 0,
+    batchCalls: batchCallsPerJob(results, statusReadsPerJob).calls,
   };
   return { inputs, config, source };
 }
@@ -64,9 +68,11 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
   const sameOrigin = sameOriginApiCost(inputs);
   const width = Math.max(...lines.map((line) => line.service.length));
   const usageWidth = Math.max(...lines.map((line) => line.usage.length));
+  const bulk = (inputs.batchShare ?? 0) > 0 ? bulkProducerLines(inputs, lines, results) : undefined;
   return [
     `CloudQueue stack "${query.stack}", ${inputs.jobsPerMonth.toLocaleString("en-US")} jobs a month — ${PRICES.region}, ${PRICES.asOf}`,
     `calls per job: ${source}: ${Object.entries(inputs.calls).map(([op, count]) => `${op} ${round(count)}`).join(", ")}; status reads per job ${inputs.statusReadsPerJob} (the site's polling)`,
+    ...(bulk?.header ?? []),
     `listing: ${listingCosts(results?.listing).measured ? "measured (bench/results.json listing)" : "the design's rules (no listing results)"}: index writes per job ${round(inputs.indexWritesPerJob)}; ` +
       `a page of 25 ${round(inputs.readUnitsPerListPage)} RRU; a summary ${round(inputs.summaryReadUnitsPer100Jobs)} RRU per 100 jobs counted + ${round(inputs.summaryReadUnitsPerActiveJob)} per active job`,
     "",
@@ -74,6 +80,7 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
     ...lines.map((line) => `${line.service.padEnd(width)}  ${line.usage.padEnd(usageWidth)}  ${line.list.toFixed(2).padStart(10)}  ${line.billed.toFixed(2).padStart(10)}`),
     `${"total".padEnd(width)}  ${"".padEnd(usageWidth)}  ${list.toFixed(2).padStart(10)}  ${billed.toFixed(2).padStart(10)}`,
     "",
+    ...(bulk?.comparison ?? []),
     `always-free tiers cover ${list > 0 ? ((1 - billed / list) * 100).toFixed(0) : "100"}% of the list price; per million jobs after free tiers: $${inputs.jobsPerMonth > 0 ? ((billed / inputs.jobsPerMonth) * 1e6).toFixed(2) : "0.00"}`,
     `same origin (the page calls the API through CloudFront): $${sameOrigin.list.toFixed(2)} list, $${sameOrigin.billed.toFixed(2)} after CloudFront's free requests, for ${fmtCount(sameOrigin.apiRequests)} API requests ($${((PRICES.cloudfront.perTenThousandHttpsRequests * 1e6) / 1e4).toFixed(2)} per million)`,
     `API Gateway's 12-month free tier (1 M requests) would take another $${((Math.min(PRICES.apiGatewayHttp.firstYearFreeRequests, sameOrigin.apiRequests) / 1e6) * PRICES.apiGatewayHttp.perMillionRequests).toFixed(2)} off in a new account's first year.`,
@@ -92,7 +99,7 @@ export function costReport(query: CostQuery, results: BenchResults | undefined =
  */
 export function observabilityCounts(config: CloudQueueConfig): Pick<CostInputs, "customMetrics" | "dashboardMetrics" | "alarmMetrics"> {
   const universe = builtInMetricUniverse();
-  const names: WatchedResources = { functions: { api: "api", worker: "worker", sweeper: "sweeper" }, queue: "queue", deadLetterQueue: "dlq", table: "table", apiId: "api-id" };
+  const names: WatchedResources = { functions: { api: "api", worker: "worker", sweeper: "sweeper" }, queue: "queue", deadLetterQueue: "dlq", table: "table", apiId: "api-id", ...(config.schedules.length > 0 && { scheduleDeadLetterQueue: "schedule-dlq" }) };
   const failureShare = { windowMinutes: config.alarmFailureWindowMinutes, minJobs: config.alarmFailureMinJobs };
   const body = dashboardBody({ region: PRICES.region, namespace: "CloudQueue/cost", universe, resources: names, failureShare });
   return {
@@ -120,6 +127,48 @@ function callsPerJob(results: BenchResults | undefined): { calls: CallsPerJob; s
   // The benchmark read each job's status a known number of times; the rest are the system's own reads.
   const calls = { ...FLOOR_CALLS_PER_JOB, ...callsPerJob, GetItem: Math.max(0, (callsPerJob.GetItem ?? 0) - statusReadsInCallsPhase) };
   return { calls, statusReadsPerJob: pollsPerJob, source: "measured (bench/results.json)" };
+}
+
+/**
+ * What a job submitted in a batch costs, as the batch row measured it (`batch` in
+ * `bench/results.json`: API requests and `SendMessageBatch` per job, its log bytes with the status
+ * reads' records added), or the route's floor (100 jobs a request, 10 to a `SendMessageBatch`).
+ */
+export function batchCallsPerJob(results: Pick<BenchResults, "logBytes"> & { batch?: BatchResults } | undefined, statusReadsPerJob: number): { calls: BatchCalls; measured: boolean } {
+  const batch = results?.batch;
+  if (!results || !batch) return { calls: FLOOR_BATCH_CALLS, measured: false };
+  return {
+    calls: {
+      apiRequestsPerJob: batch.apiRequestsPerJob,
+      SendMessageBatch: batch.callsPerJob.SendMessageBatch ?? FLOOR_BATCH_CALLS.SendMessageBatch,
+      logBytesPerJob: batch.logBytesPerJob + statusReadsPerJob * results.logBytes.perStatusRead,
+    },
+    measured: true,
+  };
+}
+
+/** The bulk producer's header (how its jobs are submitted) and its bill against the same jobs each submitted alone. */
+function bulkProducerLines(inputs: CostInputs, lines: CostLine[], results: BenchResults | undefined): { header: string[]; comparison: string[] } {
+  const share = inputs.batchShare ?? 0;
+  const calls = inputs.batchCalls ?? FLOOR_BATCH_CALLS;
+  const { measured } = batchCallsPerJob(results, inputs.statusReadsPerJob);
+  const single = { ...inputs, batchShare: 0 };
+  const [now, alone] = [monthlyUsage(inputs), monthlyUsage(single)];
+  const [bill, aloneBill] = [totals(lines), totals(monthlyCost(single))];
+  const change = (label: string, before: number, after: number) => `${label} ${fmtCount(before)} → ${fmtCount(after)}`;
+  return {
+    header: [
+      `bulk producer: ${(share * 100).toFixed(0)}% of the jobs by POST /jobs/batch of 100, the rest one POST /jobs each; per batched job ${measured ? "measured (bench/results.json batch)" : "the route's floor (no batch results)"}: ` +
+        `API requests ${round(calls.apiRequestsPerJob)}, SendMessageBatch ${round(calls.SendMessageBatch)} in place of SendMessage ${round(inputs.calls.SendMessage)}` +
+        `${calls.logBytesPerJob === undefined ? "" : `, ${calls.logBytesPerJob} B of records`}; status reads per job unchanged; ` +
+        `a batch request bills ${inputs.apiBatchBilledMs} ms, each SendMessageBatch one SQS request per 64 KB (${inputs.sqsMessageBytes} B a message)`,
+    ],
+    comparison: [
+      `against the same jobs each submitted alone (--batch-share 0): ${change("API requests", alone.apiRequests, now.apiRequests)}, ${change("Lambda invocations", alone.lambdaRequests, now.lambdaRequests)}, ` +
+        `${change("SQS requests", alone.sqsRequests, now.sqsRequests)} (sends ${fmtCount(alone.sqsSendRequests)} → ${fmtCount(now.sqsSendRequests)}); ` +
+        `total $${aloneBill.list.toFixed(2)} → $${bill.list.toFixed(2)} list, $${aloneBill.billed.toFixed(2)} → $${bill.billed.toFixed(2)} billed`,
+    ],
+  };
 }
 
 /** The listing indexes' costs as the listing phase measured them, or the design's when it has not run. */

@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readBenchResults, type BenchResults } from "./benchResults";
 import { PRICES } from "./prices";
-import { sameOriginApiCost } from "./costModel";
-import { costInputs, costReport, DEFAULT_PAGE_VIEWS_PER_MONTH } from "./costReport";
+import { monthlyCost, monthlyUsage, sameOriginApiCost } from "./costModel";
+import { batchCallsPerJob, costInputs, costReport, DEFAULT_PAGE_VIEWS_PER_MONTH, totals } from "./costReport";
 import { num, usd, volume } from "./format";
 import { listingFigures } from "./listingFigures";
 import { metricsFigures } from "./metricsFigures";
@@ -48,6 +48,7 @@ function costFigures(results: BenchResults): Record<string, string> {
   const atToday = sameOriginApiCost(inputs);
   const atScale = sameOriginApiCost({ ...inputs, jobsPerMonth: TODAY_JOBS_PER_MONTH * 1_000 });
   return {
+    "cost-bulk": bulkProducerFigure(results),
     cost: [
       `A month of ${volume(TODAY_JOBS_PER_MONTH)} jobs on the ${DOC_STACK} stack (\`npm run cost -- --jobs-per-month ${TODAY_JOBS_PER_MONTH}\`):`,
       "",
@@ -66,6 +67,30 @@ function costFigures(results: BenchResults): Record<string, string> {
       `${usd(PRICES.cloudfront.perGbOut, 3)}/GB with 1 TB a month free instead of ${usd(PRICES.apiGatewayHttp.dataTransferOutPerGb)}/GB: a small saving, counted in the CloudFront line.`,
     ].join("\n"),
   };
+}
+
+/** The dev stack's month of today's jobs from a bulk producer (`--batch`) against the same jobs each submitted alone. */
+function bulkProducerFigure(results: BenchResults): string {
+  const query = { stack: DOC_STACK, jobsPerMonth: TODAY_JOBS_PER_MONTH };
+  const alone = costInputs(query, results).inputs;
+  const bulk = costInputs({ ...query, batchShare: 1 }, results).inputs;
+  const { measured } = batchCallsPerJob(results, alone.statusReadsPerJob);
+  const [a, b] = [monthlyUsage(alone), monthlyUsage(bulk)];
+  const [aLines, bLines] = [monthlyCost(alone), monthlyCost(bulk)];
+  const cost = (lines: ReturnType<typeof monthlyCost>, service: string) => usd(lines.find((line) => line.service === service)!.billed);
+  const row = (what: string, before: string, after: string) => `| ${what} | ${before} | ${after} |`;
+  const count = (value: number) => (value >= 1e6 ? `${num(value / 1e6, 2)} M` : value >= 1e3 ? `${num(value / 1e3, 1)} k` : num(value));
+  return [
+    `A bulk producer on the ${DOC_STACK} stack (\`npm run cost -- --jobs-per-month ${TODAY_JOBS_PER_MONTH} --batch\`), per batched job ${measured ? "as the batch row measured it" : "at the route's floor"}:`,
+    `${num(bulk.batchCalls!.apiRequestsPerJob, 3)} API requests and ${num(bulk.batchCalls!.SendMessageBatch, 3)} \`SendMessageBatch\` (billed one SQS request per 64 KB of its messages); the status reads (${alone.statusReadsPerJob} a job) are the same:`,
+    "",
+    `| ${volume(TODAY_JOBS_PER_MONTH)} jobs a month, billed after the free tiers | one \`POST /jobs\` each | \`POST /jobs/batch\` of 100 |`,
+    "|---|---|---|",
+    row("API requests (API Gateway)", `${count(a.apiRequests)}, ${cost(aLines, "API Gateway HTTP API")}`, `${count(b.apiRequests)}, ${cost(bLines, "API Gateway HTTP API")}`),
+    row("Lambda invocations", `${count(a.lambdaRequests)}, ${cost(aLines, "Lambda requests")}`, `${count(b.lambdaRequests)}, ${cost(bLines, "Lambda requests")}`),
+    row("SQS requests (sends)", `${count(a.sqsRequests)} (${count(a.sqsSendRequests)}), ${cost(aLines, "SQS")}`, `${count(b.sqsRequests)} (${count(b.sqsSendRequests)}), ${cost(bLines, "SQS")}`),
+    row("total, after the free tiers", usd(totals(aLines).billed), usd(totals(bLines).billed)),
+  ].join("\n");
 }
 
 function requireResults(): BenchResults {

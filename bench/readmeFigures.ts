@@ -10,6 +10,7 @@ export function readmeFigures(results: BenchResults): Record<string, string> {
     machine: `${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}`,
     calls: callsBullet(results),
     throughput: throughputBullet(results),
+    batch: batchBullet(results),
     artifacts: artifactsBullet(results),
     polling: pollingBullet(results),
     powertools: powertoolsFigure(results),
@@ -60,6 +61,33 @@ function throughputBullet(results: BenchResults): string {
     ...rows,
     "",
     ...notes,
+  ].join("\n");
+}
+
+/** The bulk producer's row against single submits from as many clients, and its calls per job against phase 1's. */
+function batchBullet(results: BenchResults): string {
+  const { batch, throughput, callsPerJob, logBytes } = results;
+  if (!batch) return "- **Batch submits**: not measured yet: run `npm run bench`.";
+  const single = throughput.find((row) => row.clients === batch.clients);
+  // Phase 1 read each job's status statusReadsInCallsPhase times: its getJob records count its jobs.
+  const phaseOneJobs = (logBytes.byEvent["api.request:getJob"]?.lines ?? 0) / results.statusReadsInCallsPhase;
+  const singleApiRequests = phaseOneJobs > 0 ? (logBytes.byEvent["api.request:submitJob"]?.lines ?? 0) / phaseOneJobs : Number.NaN;
+  const ratio = (a: number, b: number | undefined) => (b ? ` (${num(a / b, 1)} ×)` : "");
+  const singleRow = single
+    ? `| \`POST /jobs\` | ${single.clients} | ${num(single.jobs)} | ${single.submitJobsPerSec === undefined ? "—" : num(single.submitJobsPerSec, 1)} | ${num(single.jobsPerSec, 1)} | ${num(single.submitP50Ms, 1)} / ${num(single.submitP99Ms, 1)} | ${num(single.e2eP50Ms)} / ${num(single.e2eP99Ms)} |`
+    : undefined;
+  const calls = ["PutItem", "UpdateItem", "SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessageBatch"].map((operation) => `${operation} ${batch.callsPerJob[operation] ?? 0} (${callsPerJob[operation] ?? 0})`);
+  return [
+    `- **Batch submits** (a bulk producer: \`POST /jobs/batch\` of ${batch.jobsPerBatch} from ${batch.clients} clients, against one \`POST /jobs\` per job from as many):`,
+    "",
+    "| Submits | Clients | Jobs | Submitted jobs/s | Jobs/s | Request p50 / p99 ms | Submit → terminal p50 / p99 ms |",
+    "|---|---|---|---|---|---|---|",
+    ...(singleRow ? [singleRow] : []),
+    `| \`POST /jobs/batch\` of ${batch.jobsPerBatch} | ${batch.clients} | ${num(batch.jobs)} | ${num(batch.submitJobsPerSec, 1)}${ratio(batch.submitJobsPerSec, single?.submitJobsPerSec)} | ${num(batch.jobsPerSec, 1)}${ratio(batch.jobsPerSec, single?.jobsPerSec)} | ${num(batch.requestP50Ms, 1)} / ${num(batch.requestP99Ms, 1)} | ${num(batch.e2eP50Ms)} / ${num(batch.e2eP99Ms)} |`,
+    "",
+    `  Per job (single submits' in brackets): API requests ${batch.apiRequestsPerJob} (${num(singleApiRequests, 2)}), ${calls.join(", ")};`,
+    `  ${num(batch.logBytesPerJob)} B of log records (${num(logBytes.perJob)}).${batch.submitJobsPerSec > batch.jobsPerSec ? " The batches arrive faster than the worker drains the queue, so their jobs" : ""}`,
+    ...(batch.submitJobsPerSec > batch.jobsPerSec ? ["  wait in it: submit → terminal grows with the backlog, and the end-to-end rate is the worker's."] : []),
   ].join("\n");
 }
 

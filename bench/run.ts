@@ -10,6 +10,8 @@ import { table } from "./consoleTable";
 import { writeDocFigures } from "./docFigures";
 import { measureListing } from "./listing";
 import { printListing } from "./listingReport";
+import { BATCH_JOBS, measureBatchThroughput } from "./batch";
+import { FLOOR_BATCH_CALLS } from "./costModel";
 import { measureCallsPerJob, measureThroughput, round, type ThroughputRow } from "./phases";
 import { measurePollsPerJob } from "./polling";
 import { measureRecovery, type RecoveryRow } from "./recovery";
@@ -62,6 +64,28 @@ async function main(): Promise<void> {
       console.log(`  ${row.clients} client(s): ${(row.shareOfCeiling * 100).toFixed(0)}% of the ceiling — target ${TARGETS.shareOfCeiling * 100}%: ${row.shareOfCeiling >= TARGETS.shareOfCeiling ? "met" : "NOT met"}`);
     }
 
+    const batchClients = 10;
+    const batchJobs = 10_000;
+    console.log(`\n2b. Batch submits (${batchJobs.toLocaleString("en-US")} text.transform jobs, POST /jobs/batch of ${BATCH_JOBS} from ${batchClients} clients; AWS calls by SDK middleware, before any status read)`);
+    const batch = await measureBatchThroughput(stack, batchClients, batchJobs);
+    const single = throughput.find((row) => row.clients === batchClients)!;
+    table([
+      { submits: "POST /jobs", clients: single.clients, jobs: single.jobs, submitJobsPerSec: single.submitJobsPerSec, jobsPerSec: single.jobsPerSec, requestP50Ms: single.submitP50Ms, requestP99Ms: single.submitP99Ms, e2eP50Ms: single.e2eP50Ms, e2eP99Ms: single.e2eP99Ms },
+      { submits: `POST /jobs/batch of ${batch.jobsPerBatch}`, clients: batch.clients, jobs: batch.jobs, submitJobsPerSec: batch.submitJobsPerSec, jobsPerSec: batch.jobsPerSec, requestP50Ms: batch.requestP50Ms, requestP99Ms: batch.requestP99Ms, e2eP50Ms: batch.e2eP50Ms, e2eP99Ms: batch.e2eP99Ms },
+    ]);
+    const singleApiRequests = round((calls.logBytes.byEvent["api.request:submitJob"]?.lines ?? 0) / calls.jobs, 4);
+    const operations = [...new Set([...Object.keys(calls.callsPerJob), ...Object.keys(batch.callsPerJob)])].filter((operation) => operation !== "GetItem").sort();
+    table([
+      ...operations.map((operation) => ({ perJob: operation, single: calls.callsPerJob[operation] ?? 0, batch: batch.callsPerJob[operation] ?? 0 })),
+      { perJob: "GetItem (the system's own)", single: round((calls.callsPerJob.GetItem ?? 0) - calls.statusReads / calls.jobs, 3), batch: batch.callsPerJob.GetItem ?? 0 },
+      { perJob: "API requests", single: singleApiRequests, batch: batch.apiRequestsPerJob },
+      { perJob: "log bytes (no status read)", single: calls.logBytes.perJob, batch: batch.logBytesPerJob },
+    ]);
+    console.log(`  single column: phase 1's 1 000 jobs; batch submitted ${(batch.submitJobsPerSec / single.submitJobsPerSec).toFixed(1)} × as fast as single submits from ${single.clients} clients, end to end ${(batch.jobsPerSec / single.jobsPerSec).toFixed(1)} ×`);
+    for (const [what, measured, floor] of [["SendMessageBatch", batch.callsPerJob.SendMessageBatch ?? 0, FLOOR_BATCH_CALLS.SendMessageBatch], ["API requests", batch.apiRequestsPerJob, FLOOR_BATCH_CALLS.apiRequestsPerJob]] as const) {
+      console.log(`  ${what}: ${measured} per job — floor ${floor}: ${measured <= floor ? "at the floor" : "ABOVE the floor"}`);
+    }
+
     console.log("\n3. Lambda artifacts (archives from the Pulumi program under mocks; cold start in a fresh process)");
     const { rows: artifacts, powertools } = await measureArtifactsAndPowertools(stack.emulators);
     table(artifacts as unknown as Record<string, unknown>[]);
@@ -112,6 +136,7 @@ async function main(): Promise<void> {
       logBytes: calls.logBytes,
       statusReadsInCallsPhase: calls.statusReads / calls.jobs,
       throughput,
+      batch,
       artifacts,
       coldStartBaseline: paired,
       powertools,

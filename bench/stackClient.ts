@@ -64,6 +64,17 @@ export class ApiClient {
     return { jobId: json.jobId, ms: performance.now() - started };
   }
 
+  /** `POST /jobs/batch` of `bodies` (1–100): the jobs' ids, in order. Throws unless the batch answers 200 with every item accepted (202). */
+  async submitBatch(bodies: readonly unknown[]): Promise<{ jobIds: string[]; ms: number }> {
+    const started = performance.now();
+    const response = await fetch(`${this.apiUrl}/jobs/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jobs: bodies }) });
+    const json = (await response.json()) as { results?: { index: number; status: number; jobId?: string }[] };
+    if (response.status !== 200) throw new Error(`batch submit answered ${response.status}: ${JSON.stringify(json)}`);
+    const refused = (json.results ?? []).filter((result) => result.status !== 202);
+    if (refused.length > 0 || json.results?.length !== bodies.length) throw new Error(`batch submit accepted ${(json.results?.length ?? 0) - refused.length} of ${bodies.length}: ${JSON.stringify(refused.slice(0, 3))}`);
+    return { jobIds: json.results.map((result) => result.jobId!), ms: performance.now() - started };
+  }
+
   async job(jobId: string): Promise<{ status: string; createdAt: string; finishedAt?: string; attempts: number }> {
     const response = await fetch(`${this.apiUrl}/jobs/${jobId}`);
     if (response.status !== 200) throw new Error(`GET /jobs/${jobId} answered ${response.status}`);

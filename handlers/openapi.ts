@@ -3,6 +3,7 @@ import * as v from "valibot";
 import * as api from "./api/schemas";
 import { routeScopes, type AuthMode } from "./auth/authMode";
 import type { JobTypeRegistry } from "./domain/jobTypes";
+import { IDEMPOTENCY_KEY } from "./domain/submission";
 import { AUTHORIZER_STATUSES, errorResponses, GATEWAY_STATUSES, header, problemTable, responseName, schemaRef as ref, type ResponseHeader } from "./openapiResponses";
 import { routes, type Operation, type Route } from "./routes";
 
@@ -140,7 +141,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           in: "header",
           required: false,
           description: "Makes the request exact to retry: the same key with the same body answers the first request's answer again; with another body it is a `422`.",
-          schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7e]+$" },
+          schema: { type: "string", minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY.source },
         },
       },
       ...(scheme && { securitySchemes: { [scheme.name]: scheme.scheme } }),

@@ -80,6 +80,25 @@ export function alarmSpecs(namespace: string, resources: WatchedResources<pulumi
         threshold: 0,
       },
     },
+    ...(resources.scheduleDeadLetterQueue === undefined
+      ? []
+      : [
+          {
+            id: "schedule-dlq-not-empty",
+            args: {
+              ...common,
+              alarmDescription:
+                "A schedule's fire made no job: Scheduler could not invoke the api function for an hour, or the function refused or failed the fire. The message in the CloudQueue schedules' dead-letter queue names the schedule and the scheduled time.",
+              namespace: "AWS/SQS",
+              metricName: "ApproximateNumberOfMessagesVisible",
+              dimensions: { QueueName: resources.scheduleDeadLetterQueue },
+              statistic: "Maximum",
+              period: 60,
+              // Not a setting: one dead letter is one fire that made no job.
+              threshold: 0,
+            },
+          } satisfies AlarmSpec,
+        ]),
     {
       id: "queue-oldest-message",
       args: {

@@ -24,6 +24,8 @@ export interface WatchedResources<T = string> {
   /** Queue names (`QueueName`). */
   queue: T;
   deadLetterQueue: T;
+  /** The schedules' dead-letter queue (`QueueName`): only on a stack with `schedules`. */
+  scheduleDeadLetterQueue?: T;
   /** Table name (`TableName`). */
   table: T;
   /** The HTTP API's id (`ApiId`). */
@@ -222,7 +224,13 @@ function metricWidgets(targets: DashboardTargets): WidgetSpec[] {
     {
       title: "Dead-letter queue: messages visible",
       unit: "messages",
-      metrics: [aws("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: resources.deadLetterQueue }, { stat: "Maximum", label: "dead letters" })],
+      metrics: [
+        aws("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: resources.deadLetterQueue }, { stat: "Maximum", label: "dead letters" }),
+        // A fire that made no job, on a stack with schedules.
+        ...(resources.scheduleDeadLetterQueue === undefined
+          ? []
+          : [aws("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: resources.scheduleDeadLetterQueue }, { stat: "Maximum", label: "schedule fires dead-lettered" })]),
+      ],
     },
     { title: "Lambda errors", unit: "errors", metrics: perFunction("Errors", "Sum") },
     { title: "Lambda throttles", unit: "throttles", metrics: perFunction("Throttles", "Sum") },

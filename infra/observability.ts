@@ -15,6 +15,8 @@ export interface ObservabilityArgs {
   functions: Record<FunctionRole, aws.lambda.Function>;
   queue: aws.sqs.Queue;
   deadLetterQueue: aws.sqs.Queue;
+  /** The schedules' dead-letter queue, on a stack with `schedules`: alarmed on like the job DLQ. */
+  scheduleDeadLetterQueue?: aws.sqs.Queue;
   table: aws.dynamodb.Table;
   api: aws.apigatewayv2.Api;
   /** From the stack's config (`alarm*` keys). */
@@ -49,6 +51,7 @@ export class Observability extends pulumi.ComponentResource {
       functions: { api: args.functions.api.name, worker: args.functions.worker.name, sweeper: args.functions.sweeper.name },
       queue: args.queue.name,
       deadLetterQueue: args.deadLetterQueue.name,
+      ...(args.scheduleDeadLetterQueue && { scheduleDeadLetterQueue: args.scheduleDeadLetterQueue.name }),
       table: args.table.name,
       apiId: args.api.id,
     };

@@ -106,6 +106,7 @@ export function createCloudQueue(config: CloudQueueConfig, options: CloudQueueOp
       functions: { api: functions.api.function, worker: functions.worker.function, sweeper: functions.sweeper.function },
       queue: queues.queue,
       deadLetterQueue: queues.deadLetterQueue,
+      scheduleDeadLetterQueue: schedules?.deadLetterQueue,
       table: table.table,
       api: httpApi.api,
       thresholds: config,

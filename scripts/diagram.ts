@@ -19,7 +19,13 @@ import { resourceGraphDot } from "./diagramResources";
 /** Where the diagrams live; the `.dot` files are committed and checked by a test. */
 export const DIAGRAM_DIR = path.join(__dirname, "..", "diagrams");
 /** An example issuer and audience: the picture shows a closed stack, the shape a production one has. */
-export const DIAGRAM_CONFIG = { alertEmail: "ops@example.com", authMode: "jwt", jwtIssuer: "https://issuer.example.com/", jwtAudiences: ["cloudqueue"] };
+export const DIAGRAM_CONFIG = {
+  alertEmail: "ops@example.com",
+  authMode: "jwt",
+  jwtIssuer: "https://issuer.example.com/",
+  jwtAudiences: ["cloudqueue"],
+  schedules: [{ name: "nightly-digest", expression: "cron(0 3 * * ? *)", timezone: "Europe/Paris", type: "hash.digest", payload: { text: "nightly digest", algorithm: "sha256" } }],
+};
 
 /** Each diagram: its file name (without extension), its source from a run, its PNG resolution. */
 export const DIAGRAMS = [

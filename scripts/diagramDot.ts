@@ -20,7 +20,7 @@ const COLUMNS: FlowNodeId[][] = [
   [FLOW_NODE.cdn, FLOW_NODE.bucket, FLOW_NODE.schedule],
   [FLOW_NODE.authorizer, FLOW_NODE.api, FLOW_NODE.apiFunction, FLOW_NODE.sweeper],
   [FLOW_NODE.idKey, FLOW_NODE.table, FLOW_NODE.queue],
-  [FLOW_NODE.worker, FLOW_NODE.dlq],
+  [FLOW_NODE.worker, FLOW_NODE.dlq, FLOW_NODE.jobSchedules, FLOW_NODE.scheduleDlq],
   [FLOW_NODE.alarm, FLOW_NODE.alerts, FLOW_NODE.inbox, FLOW_NODE.budget, FLOW_NODE.dashboard],
 ];
 

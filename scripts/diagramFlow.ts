@@ -27,6 +27,8 @@ export const FLOW_NODE = {
   dlq: "dlq",
   schedule: "schedule",
   sweeper: "sweeper",
+  jobSchedules: "jobSchedules",
+  scheduleDlq: "scheduleDlq",
   dashboard: "dashboard",
   alarm: "alarm",
   alerts: "alerts",
@@ -66,6 +68,7 @@ export function systemFlow(run: ProgramRun): SystemFlow {
   const flow = new FlowBuilder(new Resources(run));
   drawSiteAndApi(flow);
   const { queue, dlq } = drawProcessing(flow);
+  drawSchedules(flow);
   drawState(flow, queue);
   drawIdKey(flow);
   drawOperations(flow, queue, dlq);
@@ -145,6 +148,20 @@ function drawProcessing(flow: FlowBuilder): { queue?: DeclaredResource; dlq?: De
   flow.node(FLOW_NODE.sweeper, "Processing", resources.namedBy(TYPE.function, target?.inputs.arn));
   flow.edge(FLOW_NODE.schedule, FLOW_NODE.sweeper, every(schedule?.inputs.scheduleExpression));
   return { queue, dlq };
+}
+
+/**
+ * The stack's schedules (one box for all): those whose target is the api function, an arrow to it
+ * (each fire submits its job), and one to the queue their dead-letter config names.
+ */
+function drawSchedules(flow: FlowBuilder): void {
+  const { resources } = flow;
+  const apiFunction = flow.nodes.find((entry) => entry.id === FLOW_NODE.apiFunction)?.resource;
+  const schedules = resources.ofType(TYPE.schedule).filter((candidate) => apiFunction && candidate.inputs.target?.arn === apiFunction.state.arn);
+  flow.node(FLOW_NODE.jobSchedules, "Processing", schedules[0]);
+  flow.edge(FLOW_NODE.jobSchedules, FLOW_NODE.apiFunction, "fire: one job\nper scheduled time");
+  flow.node(FLOW_NODE.scheduleDlq, "Processing", resources.namedBy(TYPE.queue, schedules[0]?.inputs.target?.deadLetterConfig?.arn));
+  flow.edge(FLOW_NODE.jobSchedules, FLOW_NODE.scheduleDlq, "fires that\nmade no job");
 }
 
 /**
@@ -321,6 +338,12 @@ function describe(id: FlowNodeId, resource: DeclaredResource, resources: Resourc
       return `dead-letter queue\nSQS, kept ${Math.round(Number(inputs.messageRetentionSeconds ?? 345_600) / 86_400)} days`;
     case FLOW_NODE.schedule:
       return "schedule\nEventBridge rule";
+    case FLOW_NODE.jobSchedules: {
+      const count = resources.ofType(TYPE.schedule).length;
+      return `job schedules\nEventBridge Scheduler\n${count} schedule${count === 1 ? "" : "s"}`;
+    }
+    case FLOW_NODE.scheduleDlq:
+      return `schedules' dead letters\nSQS, kept ${Math.round(Number(inputs.messageRetentionSeconds ?? 345_600) / 86_400)} days`;
     case FLOW_NODE.dashboard: {
       const widgets = parsed(DashboardBody, inputs.dashboardBody, { widgets: [] }).widgets.filter((widget) => widget.type === "metric").length;
       return `dashboard\nCloudWatch\n${widgets} graphs`;

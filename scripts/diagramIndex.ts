@@ -23,6 +23,7 @@ export const TYPE = {
   queue: "aws:sqs/queue:Queue",
   eventRule: "aws:cloudwatch/eventRule:EventRule",
   eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+  schedule: "aws:scheduler/schedule:Schedule",
   metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   dashboard: "aws:cloudwatch/dashboard:Dashboard",
   topic: "aws:sns/topic:Topic",

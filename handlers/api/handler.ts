@@ -11,7 +11,7 @@ import type { IdSecretSource } from "../auth/idSecret";
 import { toJobView, type JobStatus } from "../domain/job";
 import { isJobId } from "../domain/jobId";
 import { describeJobTypes, type JobTypeRegistry } from "../domain/jobTypes";
-import { isIdempotencyKey, toFieldErrors, validateSubmission, type FieldError } from "../domain/submission";
+import { IDEMPOTENCY_KEY_RULE, isIdempotencyKey, toFieldErrors, validateSubmission, type FieldError } from "../domain/submission";
 import {
   ForbiddenOwnerError,
   IdempotencyKeyConflictError,
@@ -181,7 +181,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
       return validation.ok ? { ok: true, item: { submission: validation.submission } } : validation;
     }
     const { idempotencyKey, ...submission } = item as Record<string, unknown>;
-    const keyErrors: FieldError[] = typeof idempotencyKey === "string" && isIdempotencyKey(idempotencyKey) ? [] : [{ path: "idempotencyKey", message: "idempotencyKey must be 1 to 255 printable ASCII characters" }];
+    const keyErrors: FieldError[] = typeof idempotencyKey === "string" && isIdempotencyKey(idempotencyKey) ? [] : [{ path: "idempotencyKey", message: `idempotencyKey must be ${IDEMPOTENCY_KEY_RULE}` }];
     const validation = validateSubmission(submission, deps.jobTypes, nowMs);
     if (!validation.ok) return { ok: false, errors: [...keyErrors, ...validation.errors] };
     if (keyErrors.length > 0) return { ok: false, errors: keyErrors };
@@ -290,8 +290,8 @@ function parseQuery<TSchema extends v.GenericSchema>(schema: TSchema, event: API
 }
 
 function badIdempotencyKey(): HttpResponse {
-  return problem(400, ProblemType.validation, "Bad Request", "Idempotency-Key must be 1 to 255 printable ASCII characters", [
-    { path: "header:Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+  return problem(400, ProblemType.validation, "Bad Request", `Idempotency-Key must be ${IDEMPOTENCY_KEY_RULE}`, [
+    { path: "header:Idempotency-Key", message: `must be ${IDEMPOTENCY_KEY_RULE}` },
   ]);
 }
 

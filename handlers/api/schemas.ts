@@ -7,7 +7,7 @@ import { SCHEDULE_NAME } from "../domain/schedule";
  */
 import * as v from "valibot";
 import { JobStatus, TERMINAL_STATUSES } from "../domain/job";
-import { SubmissionSchema } from "../domain/submission";
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, SubmissionSchema } from "../domain/submission";
 import { isRfc3339 } from "../domain/time";
 
 export { isRfc3339 };
@@ -102,10 +102,10 @@ export { SubmissionSchema };
 /** The most jobs one `POST /jobs/batch` submits. */
 export const MAX_BATCH = 100;
 
-/** An item's `Idempotency-Key`, as the header's rule (`isIdempotencyKey`): 1–255 printable ASCII characters. */
+/** An item's `Idempotency-Key`, as the header's rule (`isIdempotencyKey`). */
 export const IdempotencyKeySchema = v.pipe(
   v.string("idempotencyKey must be a string"),
-  v.regex(/^[\x20-\x7e]{1,255}$/, "idempotencyKey must be 1 to 255 printable ASCII characters"),
+  v.regex(IDEMPOTENCY_KEY, `idempotencyKey must be ${IDEMPOTENCY_KEY_RULE}`),
   v.description("The item's Idempotency-Key: the same key and body again answer the first job (200); another body under it is a 422."),
 );
 

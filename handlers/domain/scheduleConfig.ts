@@ -88,20 +88,104 @@ export function fireTimes(expression: string, timezone: string): { ok: true; tim
   }
   const [, , dayOfMonth, , dayOfWeek] = fields;
   if ((dayOfMonth === "?") === (dayOfWeek === "?")) return { ok: false, problem: `${expression}: exactly one of day-of-month and day-of-week must be ?` };
+  for (const [index, field] of CRON_FIELDS.entries()) {
+    const problem = rangeProblem(fields[index]!, field);
+    if (problem) return { ok: false, problem: `${expression}: ${field.name} ${JSON.stringify(fields[index])}: ${problem}` };
+  }
+  if (dayOfWeek!.includes("#") && dayOfWeek!.includes(",")) return { ok: false, problem: `${expression}: day-of-week ${JSON.stringify(dayOfWeek)}: with # it takes one value only (3#1, not 3#1,6#3)` };
   let job: Cron;
   try {
     job = new Cron(cronerPattern(fields), { timezone, paused: true, alternativeWeekdays: true, domAndDow: true });
   } catch (error) {
     return { ok: false, problem: `${expression}: ${(error as Error).message.replace(/^CronPattern: /, "")}` };
   }
+  // A fire croner moved out of a wall-clock time the zone skipped (02:30 on a spring-forward
+  // night): Scheduler skips that invocation, and so does the local stack.
+  const minutes = valuesOf(fields[0]!, CRON_FIELDS[0]);
+  const hours = valuesOf(fields[1]!, CRON_FIELDS[1]);
+  const wallClock = new Intl.DateTimeFormat("en-GB", { timeZone: timezone, hour: "numeric", minute: "numeric", hourCycle: "h23" });
+  const onItsWallClock = (date: Date) => {
+    const parts = Object.fromEntries(wallClock.formatToParts(date).map((part) => [part.type, part.value]));
+    return hours.has(Number(parts.hour)) && minutes.has(Number(parts.minute));
+  };
+  const safely = (find: () => Date | null | undefined): Date | undefined => {
+    try {
+      return find() ?? undefined;
+    } catch {
+      // croner fails (rather than answering none) on some days that never come (31 April).
+      return undefined;
+    }
+  };
+  const next = (afterMs: number): number | undefined => {
+    let after = new Date(afterMs);
+    for (let skipped = 0; skipped < 8; skipped++) {
+      const fire = safely(() => job.nextRun(after));
+      if (!fire || onItsWallClock(fire)) return fire?.getTime();
+      after = fire;
+    }
+    return undefined;
+  };
+  // A day that exists in no year (30 February): refused, as a schedule that can never fire.
+  if (next(Date.UTC(1970, 0, 1)) === undefined) return { ok: false, problem: `${expression}: never fires (no date matches its day and month)` };
   return {
     ok: true,
     times: {
-      next: (afterMs) => job.nextRun(new Date(afterMs))?.getTime(),
-      // previousRuns is strictly before its reference: one second past `atMs` includes a fire at it.
-      latestAtOrBefore: (atMs) => job.previousRuns(1, new Date(atMs + 1000))[0]?.getTime(),
+      next,
+      latestAtOrBefore: (atMs) => {
+        // previousRuns is strictly before its reference: one second past `atMs` includes a fire at it.
+        let before = atMs + 1000;
+        // Past a skipped wall-clock time croner answers the moved fire, even from references in
+        // or before it: step back a minute at a time (fires are whole minutes) until its answer
+        // is a real one (a gap is at most a few hours).
+        for (let tries = 0; tries < 300; tries++) {
+          const fire = safely(() => job.previousRuns(1, new Date(before))[0]);
+          if (!fire) return undefined;
+          if (fire.getTime() <= atMs && onItsWallClock(fire)) return fire.getTime();
+          before = Math.floor((Math.min(fire.getTime(), before) - 1) / 60_000) * 60_000;
+        }
+        return undefined;
+      },
     },
   };
+}
+
+const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const WEEKDAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/** A field's number or name (months and weekdays by their three letters, 1-based). */
+function numberOf(token: string): number {
+  const upper = token.toUpperCase();
+  if (MONTHS.includes(upper)) return MONTHS.indexOf(upper) + 1;
+  if (WEEKDAYS.includes(upper)) return WEEKDAYS.indexOf(upper) + 1;
+  return /^\d+$/.test(token) ? Number(token) : Number.NaN;
+}
+
+/** Why a field's values fall outside its range (EventBridge's: day-of-week 1-7, year 1970-2199, ...), or undefined. */
+function rangeProblem(value: string, field: (typeof CRON_FIELDS)[number]): string | undefined {
+  if (value === "*" || value === "?") return undefined;
+  for (const part of value.split(",")) {
+    const [span = "", step] = part.split("/");
+    if (step !== undefined && !(Number(step) >= 1 && /^\d+$/.test(step))) return `step ${JSON.stringify(step)} must be a whole number from 1`;
+    if (span === "*" || span === "L" || span === "LW") continue;
+    const [base = "", nth] = span.split("#");
+    if (nth !== undefined && !/^[1-5]$/.test(nth)) return `#${nth}: the nth weekday of a month is 1 to 5`;
+    for (const bound of base.replace(/[LW]$/i, "").split("-")) {
+      const number = numberOf(bound);
+      if (!(number >= field.min && number <= field.max)) return `${JSON.stringify(bound)} is outside ${field.min}-${field.max}`;
+    }
+  }
+  return undefined;
+}
+
+/** The values a minutes or hours field takes (numbers, ranges, steps, `*`). */
+function valuesOf(value: string, field: (typeof CRON_FIELDS)[number]): Set<number> {
+  const values = new Set<number>();
+  for (const part of value.split(",")) {
+    const [span = "", step = "1"] = part.split("/");
+    const [from, to] = span === "*" ? [field.min, field.max] : span.includes("-") ? span.split("-").map(Number) : [Number(span), part.includes("/") ? field.max : Number(span)];
+    for (let n = from!; n <= to!; n += Number(step)) values.add(n);
+  }
+  return values;
 }
 
 /**
@@ -113,7 +197,8 @@ function cronerPattern(fields: string[]): string {
     field
       .split(",")
       .map((part) => part.replace(/^(\d+)\/(\d+)$/, `$1-${CRON_FIELDS[index]!.max}/$2`))
-      .map((part) => (index === 4 ? part.replace(/^(\w+)L$/i, "$1#L") : part))
+      // `L` alone in day-of-week: the week's last day, Saturday (7); `5L`: the month's last Thursday.
+      .map((part) => (index === 4 ? (part.toUpperCase() === "L" ? "7" : part.replace(/^(\w+)L$/i, "$1#L")) : part))
       .join(","),
   );
   return ["0", ...translated].join(" ");

@@ -77,9 +77,22 @@ export function validateSubmission(body: unknown, registry: JobTypeRegistry, now
   return { ok: true, submission: runAt !== undefined ? { type, payload, runAt } : { type, payload, delaySeconds: delaySeconds ?? 0 } };
 }
 
-/** Whether a header value is a usable `Idempotency-Key`: 1–255 printable ASCII characters. */
+/**
+ * The keys of schedule fires (`schedule:<name>#<time>`, handlers/domain/schedule.ts) start with
+ * it: a client's key may not, so that no submission takes a fire's job (on a `none` stack fires
+ * and clients share the one public owner, and a key's job id is the owner's and the key's).
+ */
+export const RESERVED_KEY_PREFIX = "schedule:";
+
+/** A usable `Idempotency-Key`: 1–255 printable ASCII characters, not starting with {@link RESERVED_KEY_PREFIX}. */
+export const IDEMPOTENCY_KEY = /^(?!schedule:)[\x20-\x7e]{1,255}$/;
+
+/** What {@link IDEMPOTENCY_KEY} asks, in words. */
+export const IDEMPOTENCY_KEY_RULE = `1 to 255 printable ASCII characters, not starting with ${RESERVED_KEY_PREFIX} (the keys of schedule fires)`;
+
+/** Whether a header value is a usable `Idempotency-Key` ({@link IDEMPOTENCY_KEY}). */
 export function isIdempotencyKey(value: string): boolean {
-  return /^[\x20-\x7e]{1,255}$/.test(value);
+  return IDEMPOTENCY_KEY.test(value);
 }
 
 /**

@@ -10,7 +10,9 @@ import { routes } from "../../handlers/routes";
 
 const closedRoutes = routes.filter((route) => route.access !== "public").length;
 
-const { client, cdn, bucket, api, authorizer, apiFunction, idKey, table, queue, worker, dlq, schedule, sweeper, dashboard, alarm, alerts, inbox, budget } = FLOW_NODE;
+const { client, cdn, bucket, api, authorizer, apiFunction, idKey, table, queue, worker, dlq, schedule, sweeper, jobSchedules, scheduleDlq, dashboard, alarm, alerts, inbox, budget } = FLOW_NODE;
+/** The boxes only a stack with `schedules` has. */
+const SCHEDULES: FlowNodeId[] = [jobSchedules, scheduleDlq];
 /** The boxes only a stack with `alertEmail` has (the dashboard is always declared). */
 const OPERATIONS: FlowNodeId[] = [alarm, alerts, inbox, budget];
 
@@ -31,6 +33,8 @@ const DESIGN_FLOW: Array<[FlowNodeId, FlowNodeId]> = [
   [schedule, sweeper],
   [sweeper, table],
   [sweeper, queue],
+  [jobSchedules, apiFunction],
+  [jobSchedules, scheduleDlq],
   [apiFunction, dashboard],
   [worker, dashboard],
   [sweeper, dashboard],
@@ -99,6 +103,8 @@ describe("diagrams", function () {
         dlq: "Queue:cloudqueue-dlq",
         schedule: "EventRule:cloudqueue-sweep-schedule",
         sweeper: "Function:cloudqueue-sweeper",
+        jobSchedules: "Schedule:cloudqueue-schedule-nightly-digest",
+        scheduleDlq: "Queue:cloudqueue-schedule-dlq",
         table: "Table:cloudqueue-jobs",
         dashboard: "Dashboard:cloudqueue-dashboard",
         alarm: "MetricAlarm:cloudqueue-dlq-not-empty",
@@ -108,10 +114,10 @@ describe("diagrams", function () {
       });
     });
 
-    it("leaves out the alarm, topic, email and budget without an alertEmail, the authorizer on the public demo, and labels arrows from the config", async () => {
+    it("leaves out the alarm, topic, email and budget without an alertEmail, the authorizer on the public demo, the schedules without schedules, and labels arrows from the config", async () => {
       const flow = systemFlow(await diagramRun({ maxReceiveCount: 7, batchSize: 5 }));
 
-      const absent = [...OPERATIONS, authorizer];
+      const absent = [...OPERATIONS, authorizer, ...SCHEDULES];
       expect(ids(flow).filter((id) => absent.includes(id))).to.deep.equal([]);
       expect(pairs(flow)).to.have.deep.members(DESIGN_FLOW.filter(([from, to]) => !absent.includes(from) && !absent.includes(to)));
       expect(flow.nodes.find((node) => node.id === api)!.label).to.equal(`HTTP API\nAPI Gateway\n${routes.length} routes + $default\n≤ 50 req/s`);

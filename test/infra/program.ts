@@ -72,6 +72,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case "aws:kms/key:Key":
       // The shape the api checks its CLOUDQUEUE_ID_KEY_ARN against (handlers/auth/authSettings.ts).
       return { ...base, keyId: `${name}-id`, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}-id` };
+    case "aws:scheduler/scheduleGroup:ScheduleGroup":
+      return { ...base, arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${physical}` };
+    case "aws:scheduler/schedule:Schedule":
+      return { ...base, arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${inputs.groupName ?? "default"}/${physical}` };
     case "aws:cloudfront/distribution:Distribution":
       return { ...base, arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/${name}-id`, domainName: `${name}-id.cloudfront.net` };
     default:

@@ -11,7 +11,7 @@ import { LOCAL_AWS, startEmulators, type Emulators } from "../../local/emulators
 import { SqsEventSource } from "../../local/sqsEvents";
 import { apiEvent, lambdaContext, type ApiRequest } from "../helpers/events";
 import { unpackArtifact } from "./artifact";
-import { AUTH_CONFIGS, named, ofType, promiseOf, runProgram, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
+import { AUTH_CONFIGS, MOCK_ACCOUNT, named, ofType, promiseOf, runProgram, sharedRun, siteFixture, type DeclaredResource, type ProgramRun } from "./program";
 
 // One file on purpose (over the usual ~300 lines): the rules, the proof that they can fail, and
 // the program they judge read together as one security review.
@@ -213,12 +213,14 @@ const REVIEWED_TYPES: Record<string, string> = {
   "aws:dynamodb/table:Table": "encryption at rest",
   "aws:sqs/queue:Queue": "SSE",
   "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "only this queue may redrive into the DLQ",
-  "aws:iam/role:Role": "trusted by Lambda only",
+  "aws:iam/role:Role": "a function's: trusted by Lambda only; the schedules': by Scheduler only, for the stack's own schedule group only",
   "aws:iam/rolePolicy:RolePolicy": "no wildcard; exactly what the handler calls",
   "aws:lambda/function:Function": "no secret in environment or code",
   "aws:lambda/permission:Permission": "a service principal, from one source",
   "aws:lambda/eventSourceMapping:EventSourceMapping": "reads the job queue (its actions are in the worker's grants)",
-  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "no retries, no destination: grants nothing",
+  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "the sweeper's: no retries, no destination; the api's (schedules): its one destination the schedules' DLQ, sent to with the api's role",
+  "aws:scheduler/scheduleGroup:ScheduleGroup": "a name for the stack's schedules: the scheduler role trusts only its schedules",
+  "aws:scheduler/schedule:Schedule": "in the stack's group, invokes only the api function, with the scheduler role, dead-letters to the schedules' DLQ",
   "pulumi:providers:aws": "credentials from the environment, never in config; default tags only",
   "aws:cloudwatch/logGroup:LogGroup": "retention (its streams are the one allowed star)",
   "aws:cloudwatch/eventRule:EventRule": "a schedule: no access of its own",
@@ -247,7 +249,15 @@ const REVIEWED_TYPES: Record<string, string> = {
 };
 
 /** A configuration that declares everything (the operations' topic, alarm and budget, the JWT authorizer included). */
-const EVERYTHING = { ...AUTH_CONFIGS.jwt, alertEmail: "security@example.com", corsAllowedOrigins: ["https://admin.example.com"] };
+const EVERYTHING = {
+  ...AUTH_CONFIGS.jwt,
+  alertEmail: "security@example.com",
+  corsAllowedOrigins: ["https://admin.example.com"],
+  schedules: [
+    { name: "nightly-digest", expression: "cron(0 3 * * ? *)", timezone: "Europe/Paris", type: "hash.digest", payload: { text: "nightly", algorithm: "sha256" } },
+    { name: "every-five-minutes", expression: "rate(5 minutes)", type: "text.transform", payload: { text: "tick" }, enabled: false },
+  ],
+};
 
 describe("infra security: a review of every resource the program declares", function () {
   this.timeout(90_000);
@@ -302,14 +312,48 @@ describe("infra security: a review of every resource the program declares", func
     }
   });
 
-  it("trusts only Lambda with each function's role, and attaches no managed policy", async () => {
+  it("trusts only Lambda with each function's role, Scheduler with the schedules' for the stack's group only, and attaches no managed policy", async () => {
     for (const [label, run] of runs()) {
+      const schedulerRole = run.stack.schedules && (await promiseOf(run.stack.schedules.role.arn));
+      expect(schedulerRole === undefined, `${label}: a scheduler role only with schedules`).to.equal(run.config.schedules.length === 0);
       for (const role of ofType(run, "aws:iam/role:Role")) {
         const trust = JSON.parse(role.inputs.assumeRolePolicy);
+        if (role.state.arn === schedulerRole) {
+          const group = named(run, "cloudqueue-schedules", "aws:scheduler/scheduleGroup:ScheduleGroup");
+          const groupSchedules = `arn:aws:scheduler:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:schedule/${group.state.name}/*`;
+          expect(trust.Statement, `${label} ${role.name}`).to.deep.equal([
+            { Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { ArnLike: { "aws:SourceArn": groupSchedules } } },
+          ]);
+          continue;
+        }
         expect(trust.Statement, `${label} ${role.name}`).to.deep.equal([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
       }
       expect(ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"), label).to.deep.equal([]);
     }
+  });
+
+  it("lets the schedules' role invoke the api function and dead-letter a fire, nothing else, and every schedule use it in the stack's group", async () => {
+    const schedules = everything.stack.schedules!;
+    expect(schedules, "the everything run declares schedules").to.not.equal(undefined);
+    const apiArn = await promiseOf(everything.stack.functions.api.function.arn);
+    const dlqArn = await promiseOf(schedules.deadLetterQueue.arn);
+    const roleId = await promiseOf(schedules.role.id);
+    const policies = ofType(everything, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === roleId);
+    expect(policies.map((policy) => JSON.parse(policy.inputs.policy).Statement)).to.deep.equal([
+      [
+        { Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [apiArn] },
+        { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlqArn] },
+      ],
+    ]);
+    const declared = ofType(everything, "aws:scheduler/schedule:Schedule");
+    expect(declared.map((schedule) => schedule.inputs.name)).to.deep.equal(EVERYTHING.schedules.map((schedule) => schedule.name));
+    const groupName = await promiseOf(schedules.group.name);
+    for (const schedule of declared) {
+      expect(schedule.inputs.groupName, schedule.name).to.equal(groupName);
+      expect(schedule.inputs.target, schedule.name).to.deep.include({ arn: apiArn, roleArn: await promiseOf(schedules.role.arn), deadLetterConfig: { arn: dlqArn } });
+    }
+    // No other role may be assumed by Scheduler, and no function is open to it by a resource policy.
+    expect(ofType(everything, "aws:lambda/permission:Permission").map((permission) => permission.inputs.principal)).to.not.include("scheduler.amazonaws.com");
   });
 
   describe("each function's permissions are exactly what its handler calls", () => {
@@ -348,6 +392,11 @@ describe("infra security: a review of every resource the program declares", func
             for (const action of EVENT_SOURCE_MAPPING_ACTIONS) expected.add(`${action} ${await abstractArn(run, mapping.inputs.eventSourceArn)}`);
           }
           for (const action of LOG_ACTIONS) expected.add(`${action} ${OWN_LOG_GROUP}`);
+          // Lambda sends a failed asynchronous invocation to its on-failure destination with the function's role.
+          for (const invokeConfig of ofType(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").filter((candidate) => candidate.inputs.functionName === fn.state.name)) {
+            const destination = invokeConfig.inputs.destinationConfig?.onFailure?.destination;
+            if (destination !== undefined) expected.add(`sqs:SendMessage ${await abstractArn(run, destination)}`);
+          }
           const unused = [...granted].filter((grant) => !expected.has(grant)).sort();
           const ungranted = [...expected].filter((call) => !granted.has(call)).sort();
           differences[`${label} ${fn.name}`] = { unused, ungranted };
@@ -496,6 +545,7 @@ describe("infra security: a review of every resource the program declares", func
         ...(await Promise.all(["api", "worker", "sweeper"].map((fn) => promiseOf(run.stack.functions[fn as "api"].function.name)))),
         await promiseOf(run.stack.queues.queue.name),
         await promiseOf(run.stack.queues.deadLetterQueue.name),
+        ...(run.stack.schedules ? [await promiseOf(run.stack.schedules.deadLetterQueue.name)] : []),
         await promiseOf(run.stack.table.name),
         await promiseOf(run.stack.httpApi.api.id),
       ]);
@@ -725,6 +775,7 @@ async function abstractArn(run: ProgramRun, arn: string): Promise<string> {
   if (arn.startsWith(`${tableArn}/index/`) && !arn.includes("*")) return `table/index/${arn.slice(tableArn.length + "/index/".length)}`;
   if (arn === (await promiseOf(run.stack.queues.queue.arn))) return "queue";
   if (arn === (await promiseOf(run.stack.queues.deadLetterQueue.arn))) return "dlq";
+  if (run.stack.schedules && arn === (await promiseOf(run.stack.schedules.deadLetterQueue.arn))) return "scheduleDlq";
   return arn;
 }
 
@@ -777,6 +828,11 @@ async function recordApi(run: ProgramRun, emulators: Emulators): Promise<Set<str
   const batch = await call(api, { method: "POST", path: "/jobs/batch", body: { jobs: [body, { ...body, idempotencyKey: batchKey }, { ...body, idempotencyKey: batchKey }, { ...body, payload: {} }] } });
   expect(batch.status).to.equal(200);
   expect(batch.json.results.map((result: { status: number }) => result.status)).to.deep.equal([202, 202, 200, 400]);
+  // A schedule's fire, delivered twice (Scheduler delivers at least once): one job.
+  const fire = { cloudqueue: "schedule-fire", schedule: "security-review", scheduledTime: "2026-12-03T03:00:00Z", type: "text.transform", payload: { text: "fired" } } as const;
+  const fired = await api(fire);
+  expect(fired.outcome).to.equal("created");
+  expect(await api(fire)).to.deep.include({ outcome: "replayed", jobId: fired.jobId });
   for (const operation of recorder.operations) apiOperations.add(operation);
   return recorder.calls;
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { ListingResults } from "../../../bench/benchResults";
-import { ASSUMPTIONS, FLOOR_CALLS_PER_JOB, FLOOR_LISTING, monthlyCost, monthlyUsage, PLATFORM_LOG_RECORDS, sameOriginApiCost, type CostInputs } from "../../../bench/costModel";
-import { listingCosts, observabilityCounts } from "../../../bench/costReport";
+import { ASSUMPTIONS, FLOOR_BATCH_CALLS, FLOOR_CALLS_PER_JOB, FLOOR_LISTING, monthlyCost, monthlyUsage, PLATFORM_LOG_RECORDS, sameOriginApiCost, type CostInputs } from "../../../bench/costModel";
+import { batchCallsPerJob, listingCosts, observabilityCounts } from "../../../bench/costReport";
 import { customMetricCount } from "../../../handlers/metrics";
 import { parseConfig } from "../../../infra/config";
 import { builtInMetricUniverse } from "../../../handlers/metricUniverse";
@@ -207,5 +207,88 @@ describe("bench/costModel: the page's API requests through CloudFront (same orig
 
     expect(usage.apiRequests).to.equal(10_000 * ASSUMPTIONS.jobTypeReadsPerPageView);
     expect(usage.edgeRequests).to.equal(10_000 * (ASSUMPTIONS.pageRequestsPerView + ASSUMPTIONS.jobTypeReadsPerPageView));
+  });
+});
+
+describe("bench/costModel: a bulk producer (POST /jobs/batch of 100)", () => {
+  // A million jobs, no status reads, no page views: the submits alone. Worker batches of 10 at 50 %
+  // fill are 200 000 (a receive and a delete each), the sweeper runs 43 200 times, the idle long
+  // polls are 5 × 30 days ÷ 20 s = 648 000.
+  const single = inputs(1_000_000, { statusReadsPerJob: 0 });
+  const bulk = inputs(1_000_000, { statusReadsPerJob: 0, batchShare: 1 });
+
+  it("makes one API request and one api invocation per 100 jobs instead of one per job", () => {
+    const [alone, batched] = [monthlyUsage(single), monthlyUsage(bulk)];
+
+    expect(alone.apiRequests).to.equal(1_000_000);
+    expect(batched.apiRequests).to.be.closeTo(10_000, 1e-6);
+    expect(batched.batchApiRequests).to.be.closeTo(10_000, 1e-6);
+    expect(alone.lambdaRequests).to.equal(1_000_000 + 200_000 + 43_200);
+    expect(batched.lambdaRequests).to.be.closeTo(10_000 + 200_000 + 43_200, 1e-6);
+    expect(service(monthlyCost(single), "API Gateway HTTP API").list).to.be.closeTo(1.0, 1e-9);
+    expect(service(monthlyCost(bulk), "API Gateway HTTP API").list).to.be.closeTo(0.01, 1e-9);
+  });
+
+  it("sends with SendMessageBatch at 0.1 per job instead of SendMessage at 1, one SQS request a call", () => {
+    const [alone, batched] = [monthlyUsage(single), monthlyUsage(bulk)];
+
+    expect(alone.sqsSendRequests).to.equal(1_000_000);
+    expect(batched.sqsSendRequests).to.be.closeTo(100_000, 1e-6);
+    expect(alone.sqsRequests).to.equal(1_000_000 + 400_000 + 648_000);
+    expect(batched.sqsRequests).to.be.closeTo(100_000 + 400_000 + 648_000, 1e-6);
+    // $0.40 per million after the free million.
+    expect(service(monthlyCost(single), "SQS").billed).to.be.closeTo(1.048 * 0.4, 1e-9);
+    expect(service(monthlyCost(bulk), "SQS").billed).to.be.closeTo(0.148 * 0.4, 1e-9);
+  });
+
+  it("bills a SendMessageBatch as one SQS request per 64 KB of its payload", () => {
+    // Ten messages of 10 000 B a call: 100 000 B, two 64 KB chunks.
+    expect(monthlyUsage({ ...bulk, sqsMessageBytes: 10_000 }).sqsSendRequests).to.be.closeTo(200_000, 1e-6);
+    expect(monthlyUsage({ ...bulk, sqsMessageBytes: 6_553 }).sqsSendRequests).to.be.closeTo(100_000, 1e-6);
+  });
+
+  it("splits the jobs by the share: half in batches, half alone, the status reads the same for all", () => {
+    const usage = monthlyUsage(inputs(1_000_000, { batchShare: 0.5 }));
+
+    // 500 000 single submits + 5 000 batches + 4 M status reads.
+    expect(usage.apiRequests).to.be.closeTo(500_000 + 5_000 + 4_000_000, 1e-6);
+    expect(usage.sqsSendRequests).to.be.closeTo(500_000 + 50_000, 1e-6);
+  });
+
+  it("bills a batch request's own milliseconds, and the batched jobs' own log records", () => {
+    const withLogs = { ...bulk, batchCalls: { ...FLOOR_BATCH_CALLS, logBytesPerJob: 1_000 } };
+    const [alone, batched] = [monthlyUsage(single), monthlyUsage(withLogs)];
+
+    // The api's ms: 1 M × 15 alone, 10 000 × 100 batched, at 0.25 GB.
+    expect(alone.gbSeconds - batched.gbSeconds).to.be.closeTo(((1_000_000 * 15 - 10_000 * 100) / 1000) * 0.25, 1e-6);
+    expect(batched.logGb - batched.platformLogGb).to.be.closeTo((1_000_000 * 1_000) / 1024 ** 3, 1e-12);
+    expect(monthlyUsage({ ...single, batchCalls: withLogs.batchCalls }).logGb).to.equal(alone.logGb);
+  });
+
+  it("changes nothing without a share, and refuses a share outside 0–1", () => {
+    expect(monthlyCost(inputs(1_000_000, { batchShare: 0 }))).to.deep.equal(monthlyCost(inputs(1_000_000)));
+    expect(() => monthlyUsage(inputs(1_000_000, { batchShare: 1.5 }))).to.throw(/between 0 and 1/);
+  });
+
+  it("takes a batched job's calls from the bench's batch row, the route's floor without one", () => {
+    const logBytes = { perJob: 2_287, perStatusRead: 520, byEvent: {} };
+    const batch = {
+      clients: 10,
+      jobs: 10_000,
+      jobsPerBatch: 100,
+      submitJobsPerSec: 190,
+      jobsPerSec: 90,
+      requestP50Ms: 4_600,
+      requestP99Ms: 5_900,
+      e2eP50Ms: 13_000,
+      e2eP99Ms: 16_000,
+      callsPerJob: { PutItem: 1, SendMessageBatch: 0.1, UpdateItem: 2 },
+      apiRequestsPerJob: 0.01,
+      logBytesPerJob: 1_807,
+    };
+
+    expect(batchCallsPerJob({ logBytes, batch }, 3)).to.deep.equal({ calls: { apiRequestsPerJob: 0.01, SendMessageBatch: 0.1, logBytesPerJob: 1_807 + 3 * 520 }, measured: true });
+    expect(batchCallsPerJob({ logBytes }, 3)).to.deep.equal({ calls: FLOOR_BATCH_CALLS, measured: false });
+    expect(batchCallsPerJob(undefined, 3)).to.deep.equal({ calls: FLOOR_BATCH_CALLS, measured: false });
   });
 });
