@@ -23,7 +23,8 @@ export interface CliApiClientOptions {
 /**
  * The page's API client (`site/api.js`, loaded as it is: Node requires the ES module), with what
  * a command line adds: its `User-Agent`, and a retry of a safe request (a read, a cancel, or one
- * with an `Idempotency-Key`) that the API answered 429, 502, 503 or 504, after its `Retry-After`.
+ * with an `Idempotency-Key`, or a batch whose every item has its own) that the API answered 429,
+ * 502, 503 or 504, after its `Retry-After`.
  * A retry (`POST /jobs/{id}/retry`) without a key is never sent twice: a second one would be a 409.
  */
 export class CliApiClient extends ApiClient {
@@ -37,7 +38,7 @@ export class CliApiClient extends ApiClient {
 
   override async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
     const headers = { "user-agent": USER_AGENT, ...extraHeaders };
-    const safe = method === "GET" || method === "DELETE" || "idempotency-key" in headers;
+    const safe = method === "GET" || method === "DELETE" || "idempotency-key" in headers || isKeyedBatch(method, path, body);
     for (let attempt = 1; ; attempt++) {
       try {
         return await super.request(method, path, body, headers);
@@ -47,6 +48,13 @@ export class CliApiClient extends ApiClient {
       }
     }
   }
+}
+
+/** A `POST /jobs/batch` whose every item has its own `idempotencyKey`: sent again, it submits nothing twice. */
+function isKeyedBatch(method: string, path: string, body: unknown): boolean {
+  if (method !== "POST" || path !== "jobs/batch") return false;
+  const jobs = (body as { jobs?: unknown } | undefined)?.jobs;
+  return Array.isArray(jobs) && jobs.length > 0 && jobs.every((job) => typeof (job as { idempotencyKey?: unknown } | null)?.idempotencyKey === "string");
 }
 
 /** Why requests failed to reach the API: the shared client reports every such failure as one "Network error". */

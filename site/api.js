@@ -16,7 +16,7 @@
  *   attemptHistory?: Attempt[]
  * }} Job
  * @typedef {{ attempt: number, startedAt: string, finishedAt?: string, outcome: "RUNNING" | "SUCCEEDED" | "FAILED" | "RETRYING" | "LEASE_EXPIRED", errorCode?: string }} Attempt
- * @typedef {{ status?: JobStatus[], type?: string, createdAfter?: string, createdBefore?: string }} JobFilter
+ * @typedef {{ status?: JobStatus[], type?: string, schedule?: string, createdAfter?: string, createdBefore?: string }} JobFilter
  * @typedef {{ jobs: Job[], nextCursor?: string }} JobPage
  * @typedef {Record<JobStatus, number>} StatusCounts
  * @typedef {{ scope: "owner" | "all", owner?: string, total: number, byStatus: StatusCounts, byType: Record<string, StatusCounts>, asOf: string }} JobSummary

@@ -14,15 +14,17 @@ export const MAX_PAGE = 100;
 export interface FilterOptions {
   status?: JobStatus[];
   type?: string;
+  schedule?: string;
   since?: string;
   until?: string;
 }
 
-/** Adds `--status`, `--type`, `--since`, `--until` to `command`. */
+/** Adds `--status`, `--type`, `--schedule`, `--since`, `--until` to `command`. */
 export function addFilterOptions(command: Command, deps: CliDeps, statusHelp: string): Command {
   return command
     .option("--status <statuses>", statusHelp, parseStatuses)
     .option("--type <type>", "only jobs of this type")
+    .option("--schedule <name>", "only jobs made by this schedule's fires")
     .option("--since <time>", "created at or after: RFC 3339 (2025-05-01T12:00:00Z, 2025-05-01) or back from now (30m, 24h, 7d)", (text: string) => parseTime(text, deps.io.now()))
     .option("--until <time>", "created at or before, as --since", (text: string) => parseTime(text, deps.io.now()));
 }
@@ -32,6 +34,7 @@ export function filterOf(options: FilterOptions): JobFilter {
   return {
     ...(options.status && { status: options.status }),
     ...(options.type !== undefined && { type: options.type }),
+    ...(options.schedule !== undefined && { schedule: options.schedule }),
     ...(options.since !== undefined && { createdAfter: options.since }),
     ...(options.until !== undefined && { createdBefore: options.until }),
   };

@@ -180,6 +180,24 @@ describe("cloudqueue CLI against npm start", function () {
     expect(await statuses()).to.not.include("CANCELED");
   });
 
+  it("submit-batch sends a JSON-lines file 100 to a request, one result per line: accepted, replayed, invalid (exit 3)", async () => {
+    const lines = Array.from({ length: 148 }, (_, n) => JSON.stringify({ type: "text.transform", payload: { text: `batch line ${n + 1}` } }));
+    lines.splice(4, 0, JSON.stringify({ type: "text.transform", payload: {} }));
+    const keyed = JSON.stringify({ type: "text.transform", payload: { text: "keyed" }, idempotencyKey: `e2e-batch-${Date.now()}` });
+    lines.push(keyed, "", keyed);
+    const run = await cloudqueue([...api, "--json", "submit-batch", "-"], { stdin: `${lines.join("\n")}\n` });
+    expect(run.code, run.stderr).to.equal(EXIT.refused);
+    const totals = JSON.parse(run.stdout) as { accepted: number; replayed: number; invalid: number; conflict: number; lines: Array<{ line: number; status: number; jobId?: string }> };
+    expect(totals).to.include({ accepted: 149, replayed: 1, invalid: 1, conflict: 0 });
+    expect(totals.lines.filter((line) => line.status === 400).map((line) => line.line)).to.deep.equal([5]);
+    const [first, second] = totals.lines.filter((line) => line.line === 150 || line.line === 152);
+    expect([first?.status, second?.status]).to.deep.equal([202, 200]);
+    expect(second!.jobId).to.equal(first!.jobId);
+    const job = await jsonOf<Job>(cloudqueue([...api, "--json", "wait", totals.lines[0]!.jobId!]));
+    expect(job).to.include({ status: "SUCCEEDED" });
+    expect(job.result?.uppercase).to.equal("BATCH LINE 1");
+  });
+
   it("exits 2 for bad usage, without a request", async () => {
     const runs = await Promise.all([cloudqueue([...api, "list", "--status", "done"]), cloudqueue([...api, "submit", "text.transform", "{not json"])]);
     expect(runs.map((run) => run.code)).to.deep.equal([EXIT.usage, EXIT.usage]);

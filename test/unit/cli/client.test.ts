@@ -72,6 +72,32 @@ describe("cli/client", () => {
     expect(waits).to.deep.equal([1_000]);
   });
 
+  it("sends a batch again only when every item has its own idempotencyKey, the same body each time", async () => {
+    const api = await serve([unavailable, { status: 200, body: { results: [] } }]);
+    server = api.server;
+    const bodies: string[] = [];
+    const original = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      bodies.push(String(init?.body));
+      return original(input, init);
+    };
+    try {
+      const client = new CliApiClient(api.url, { sleep: async () => {} });
+      const keyed = [{ type: "text.transform", payload: { text: "a" }, idempotencyKey: "k-a" }, { type: "text.transform", payload: { text: "b" }, idempotencyKey: "k-b" }];
+      await client.submitBatch(keyed);
+      expect(api.seen.map((request) => `${request.method} ${request.url}`)).to.deep.equal(["POST /jobs/batch", "POST /jobs/batch"]);
+      expect(bodies[1]).to.equal(bodies[0]);
+      // One item without a key: a second send could make its job twice, so it is not sent again.
+      api.seen.length = 0;
+      const unkeyed = [keyed[0]!, { type: "text.transform", payload: { text: "c" } }];
+      const error = await client.submitBatch(unkeyed).catch((caught: unknown) => caught);
+      expect((error as ApiError).status).to.equal(503);
+      expect(api.seen).to.have.length(1);
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+
   it("never sends a job's retry twice: a second one would be a conflict, not the same answer", async () => {
     const api = await serve([unavailable, ok]);
     server = api.server;

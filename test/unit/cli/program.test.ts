@@ -150,10 +150,10 @@ describe("cli/program", () => {
   });
 
   describe("list", () => {
-    it("passes the filter as the API's query: statuses, type, createdAfter and createdBefore", async () => {
+    it("passes the filter as the API's query: statuses, type, schedule, createdAfter and createdBefore", async () => {
       const h = harness({ list: [page(["a"])] });
-      await runCli(h, ["--api", "http://h:1", "list", "--status", "failed", "--status", "canceled", "--type", "demo.unreliable", "--since", "24h", "--until", "2025-05-01"]);
-      expect(h.calls).to.deep.equal([["list", { status: ["FAILED", "CANCELED"], type: "demo.unreliable", createdAfter: new Date(NOW - 86_400_000).toISOString(), createdBefore: "2025-05-01T00:00:00.000Z", limit: 25 }]]);
+      await runCli(h, ["--api", "http://h:1", "list", "--status", "failed", "--status", "canceled", "--type", "demo.unreliable", "--schedule", "nightly-digest", "--since", "24h", "--until", "2025-05-01"]);
+      expect(h.calls).to.deep.equal([["list", { status: ["FAILED", "CANCELED"], type: "demo.unreliable", schedule: "nightly-digest", createdAfter: new Date(NOW - 86_400_000).toISOString(), createdBefore: "2025-05-01T00:00:00.000Z", limit: 25 }]]);
     });
 
     it("follows nextCursor through short and empty pages until --limit, asking each page for what is left", async () => {
