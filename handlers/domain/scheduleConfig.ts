@@ -204,10 +204,16 @@ function cronerPattern(fields: string[]): string {
   return ["0", ...translated].join(" ");
 }
 
+/**
+ * A zone of the tz database as Scheduler takes it: `Europe/Paris`, an alias such as `US/Eastern`,
+ * `UTC`. Intl also takes offsets (`+02:00`) and any letter case (`europe/paris`), which are no
+ * tz database names.
+ */
 function isTimeZone(zone: string): boolean {
+  if (zone === "" || /^[+-]/.test(zone)) return false;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone !== "";
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+    return resolved === zone || resolved.toLowerCase() !== zone.toLowerCase();
   } catch {
     return false;
   }

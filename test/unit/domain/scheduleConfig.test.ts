@@ -240,6 +240,10 @@ describe("domain/scheduleConfig: fireTimes", () => {
       expect(problemOf("rate(5 minutes)", "Mars/Olympus")).to.include("not an IANA time zone");
       expect(problemOf("cron(0 3 * * ? *)", "Paris")).to.include("not an IANA time zone");
       expect(problemOf("rate(5 minutes)", "")).to.include("not an IANA time zone");
+      // Intl takes these; the tz database (and Scheduler) has no such names.
+      for (const zone of ["+02:00", "-05:00", "europe/paris", "utc"]) expect(problemOf("rate(5 minutes)", zone), zone).to.include("not an IANA time zone");
+      // A tz database alias is one.
+      for (const zone of ["US/Eastern", "Asia/Calcutta", "Etc/GMT+2"]) expect(fireTimes("rate(5 minutes)", zone).ok, zone).to.equal(true);
     });
   });
 });
