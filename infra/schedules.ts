@@ -58,14 +58,15 @@ export class JobSchedules extends pulumi.ComponentResource {
       { parent: this },
     );
     this.group = new aws.scheduler.ScheduleGroup(`${name}-schedules`, {}, { parent: this });
-    // Only this group's schedules may use the role (the confused-deputy guard Scheduler documents).
-    const schedulesOfGroup = this.group.arn.apply((arn) => `${arn.replace(":schedule-group/", ":schedule/")}/*`);
+    // Only this group's schedules may use the role: Scheduler names the schedule's group as
+    // aws:SourceArn when it assumes the role (the confused-deputy guard it documents).
+    const account = this.group.arn.apply((arn) => arn.split(":")[4]!);
     this.role = new aws.iam.Role(
       `${name}-scheduler-role`,
       {
         assumeRolePolicy: pulumi.jsonStringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { ArnLike: { "aws:SourceArn": schedulesOfGroup } } }],
+          Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": account, "aws:SourceArn": this.group.arn } } }],
         }),
       },
       { parent: this },

@@ -58,6 +58,8 @@ export class LocalSchedules {
   private readonly running = new Set<Promise<void>>();
   private readonly times = new Map<string, FireTimes>();
   private last: Record<string, number> = {};
+  /** Each schedule's expression and zone at its last start, or `disabled`: a change starts its fires afresh. */
+  private definitions: Record<string, string> = {};
   private stopped = false;
 
   constructor(private readonly deps: LocalSchedulesDeps) {
@@ -71,14 +73,24 @@ export class LocalSchedules {
 
   /** Starts every enabled schedule's timer, after firing each one's latest missed fire (at most one); returns what it did and the next fires. */
   async start(): Promise<ScheduleStatus[]> {
-    this.last = this.readState();
+    ({ lastFires: this.last, definitions: this.definitions } = this.readState());
     const nowMs = this.now();
     const statuses: ScheduleStatus[] = [];
     for (const schedule of this.deps.schedules) {
       const times = this.times.get(schedule.name)!;
       const status: ScheduleStatus = { name: schedule.name, expression: schedule.expression, timezone: schedule.timezone, enabled: schedule.enabled, next: [], missed: 0 };
       statuses.push(status);
-      if (!schedule.enabled) continue;
+      const definition = schedule.enabled ? `${schedule.expression} ${schedule.timezone}` : "disabled";
+      if (this.definitions[schedule.name] !== undefined && this.definitions[schedule.name] !== definition) {
+        // Disabled, or another expression or zone, since the last start: the fires of the old one
+        // are no missed fires of this one (a DISABLED schedule on Scheduler backfills nothing).
+        delete this.last[schedule.name];
+      }
+      this.definitions[schedule.name] = definition;
+      if (!schedule.enabled) {
+        this.writeState();
+        continue;
+      }
       const last = this.last[schedule.name];
       const latest = times.latestAtOrBefore(nowMs);
       if (last !== undefined && latest !== undefined && latest > last) {
@@ -149,24 +161,32 @@ export class LocalSchedules {
 
   private remember(name: string, scheduledMs: number): void {
     this.last[name] = Math.max(scheduledMs, this.last[name] ?? -Infinity);
+    this.writeState();
+  }
+
+  private writeState(): void {
     if (this.deps.dataDir === undefined) return;
     const file = join(this.deps.dataDir, SCHEDULES_STATE_FILE);
     // Written whole then renamed: a crash mid-write leaves the previous state, never half of one.
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ lastFires: this.last }, null, 2)}\n`);
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ lastFires: this.last, definitions: this.definitions }, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
   }
 
-  private readState(): Record<string, number> {
-    if (this.deps.dataDir === undefined) return {};
+  private readState(): { lastFires: Record<string, number>; definitions: Record<string, string> } {
+    const none = { lastFires: {}, definitions: {} };
+    if (this.deps.dataDir === undefined) return none;
     const file = join(this.deps.dataDir, SCHEDULES_STATE_FILE);
-    if (!existsSync(file)) return {};
+    if (!existsSync(file)) return none;
     try {
-      const state = JSON.parse(readFileSync(file, "utf8")) as { lastFires?: Record<string, unknown> };
-      return Object.fromEntries(Object.entries(state.lastFires ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === "number"));
+      const state = JSON.parse(readFileSync(file, "utf8")) as { lastFires?: Record<string, unknown>; definitions?: Record<string, unknown> };
+      return {
+        lastFires: Object.fromEntries(Object.entries(state.lastFires ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === "number")),
+        definitions: Object.fromEntries(Object.entries(state.definitions ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string")),
+      };
     } catch (error) {
       // An unreadable state only loses the catch-up, never a job: say so and start afresh.
       this.deps.logger.warn("schedule.state_unreadable", { file, ...describeError(error) });
-      return {};
+      return none;
     }
   }
 }

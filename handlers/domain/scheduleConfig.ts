@@ -117,11 +117,14 @@ export function fireTimes(expression: string, timezone: string): { ok: true; tim
     }
   };
   const next = (afterMs: number): number | undefined => {
-    let after = new Date(afterMs);
-    for (let skipped = 0; skipped < 8; skipped++) {
-      const fire = safely(() => job.nextRun(after));
-      if (!fire || onItsWallClock(fire)) return fire?.getTime();
-      after = fire;
+    let after = afterMs;
+    // In an autumn hour that happens twice croner may answer a fire before its reference (the
+    // hour's first pass): step the reference on a minute at a time until its answer is after it.
+    for (let tries = 0; tries < 300; tries++) {
+      const fire = safely(() => job.nextRun(new Date(after)));
+      if (!fire) return undefined;
+      if (fire.getTime() > afterMs && onItsWallClock(fire)) return fire.getTime();
+      after = fire.getTime() > after ? fire.getTime() : Math.floor(after / 60_000) * 60_000 + 60_000;
     }
     return undefined;
   };
@@ -140,7 +143,12 @@ export function fireTimes(expression: string, timezone: string): { ok: true; tim
         for (let tries = 0; tries < 300; tries++) {
           const fire = safely(() => job.previousRuns(1, new Date(before))[0]);
           if (!fire) return undefined;
-          if (fire.getTime() <= atMs && onItsWallClock(fire)) return fire.getTime();
+          if (fire.getTime() <= atMs && onItsWallClock(fire)) {
+            // croner may answer an earlier fire than the latest (again in a repeated autumn hour).
+            let latest = fire.getTime();
+            for (let later = next(latest); later !== undefined && later <= atMs; later = next(later)) latest = later;
+            return latest;
+          }
           before = Math.floor((Math.min(fire.getTime(), before) - 1) / 60_000) * 60_000;
         }
         return undefined;
@@ -196,6 +204,8 @@ function cronerPattern(fields: string[]): string {
   const translated = fields.map((field, index) =>
     field
       .split(",")
+      // A month or weekday named before a step (JAN/2) by its number, which croner steps from.
+      .map((part) => part.replace(/^([A-Z]{3})\//i, (_, name: string) => `${numberOf(name)}/`))
       .map((part) => part.replace(/^(\d+)\/(\d+)$/, `$1-${CRON_FIELDS[index]!.max}/$2`))
       // `L` alone in day-of-week: the week's last day, Saturday (7); `5L`: the month's last Thursday.
       .map((part) => (index === 4 ? (part.toUpperCase() === "L" ? "7" : part.replace(/^(\w+)L$/i, "$1#L")) : part))
@@ -210,7 +220,8 @@ function cronerPattern(fields: string[]): string {
  * tz database names.
  */
 function isTimeZone(zone: string): boolean {
-  if (zone === "" || /^[+-]/.test(zone)) return false;
+  // Every tz database name's parts start with a capital (America/Argentina/Buenos_Aires, Etc/GMT+2, UTC).
+  if (!zone.split("/").every((part) => /^[A-Z]/.test(part))) return false;
   try {
     const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
     return resolved === zone || resolved.toLowerCase() !== zone.toLowerCase();

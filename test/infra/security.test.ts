@@ -320,9 +320,15 @@ describe("infra security: a review of every resource the program declares", func
         const trust = JSON.parse(role.inputs.assumeRolePolicy);
         if (role.state.arn === schedulerRole) {
           const group = named(run, "cloudqueue-schedules", "aws:scheduler/scheduleGroup:ScheduleGroup");
-          const groupSchedules = `arn:aws:scheduler:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:schedule/${group.state.name}/*`;
+          expect(group.state.arn).to.equal(`arn:aws:scheduler:${MOCK_ACCOUNT.region}:${MOCK_ACCOUNT.account}:schedule-group/${group.state.name}`);
+          // Scheduler names the schedule group (not the schedule) as the source when it assumes the role.
           expect(trust.Statement, `${label} ${role.name}`).to.deep.equal([
-            { Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { ArnLike: { "aws:SourceArn": groupSchedules } } },
+            {
+              Effect: "Allow",
+              Principal: { Service: "scheduler.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT.account, "aws:SourceArn": group.state.arn } },
+            },
           ]);
           continue;
         }

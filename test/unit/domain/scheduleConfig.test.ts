@@ -65,6 +65,16 @@ describe("domain/scheduleConfig: fireTimes", () => {
       expect(firesAfter("cron(0 2 * * ? *)", "2026-03-28T12:00:00Z", 2, "Europe/Paris")).to.deep.equal(["2026-03-30T00:00:00Z", "2026-03-31T00:00:00Z"]);
     });
 
+    it("never answers a next fire at or before its reference, nor an earlier latest, inside a repeated autumn hour", () => {
+      // New York, 2026-11-01: 01:00-01:59 happens at 05:xxZ (EDT) and again at 06:xxZ (EST).
+      const parsed = fireTimes("cron(30 1 * * ? *)", "America/New_York");
+      if (!parsed.ok) throw new Error(parsed.problem);
+      for (const reference of ["2026-11-01T06:00:00Z", "2026-11-01T06:10:00Z", "2026-11-01T06:29:00Z"]) {
+        expect(new Date(parsed.times.next(at(reference))!).toISOString(), reference).to.equal("2026-11-02T06:30:00.000Z");
+        expect(new Date(parsed.times.latestAtOrBefore(at(reference))!).toISOString(), reference).to.equal("2026-11-01T05:30:00.000Z");
+      }
+    });
+
     it("reads the same cron in UTC by default zone and in another zone at different instants", () => {
       expect(firesAfter("cron(0 12 * * ? *)", "2026-01-01T00:00:00Z", 1)).to.deep.equal(["2026-01-01T12:00:00Z"]);
       expect(firesAfter("cron(0 12 * * ? *)", "2026-01-01T00:00:00Z", 1, "America/New_York")).to.deep.equal(["2026-01-01T17:00:00Z"]);
@@ -230,6 +240,10 @@ describe("domain/scheduleConfig: fireTimes", () => {
       expect(firesAfter("cron(0 0 ? * L *)", "2026-01-01T00:00:00Z", 2)).to.deep.equal(["2026-01-03T00:00:00Z", "2026-01-10T00:00:00Z"]);
     });
 
+    it("steps from a month named before its step (JAN/2: January, March, ...)", () => {
+      expect(firesAfter("cron(0 12 1 JAN/2 ? *)", "2026-02-01T00:00:00Z", 2)).to.deep.equal(["2026-03-01T12:00:00Z", "2026-05-01T12:00:00Z"]);
+    });
+
     it("refuses what is neither cron(...) nor rate(...), an at(...) one-time schedule included", () => {
       expect(problemOf("0 12 * * ? *")).to.include("neither cron(");
       expect(problemOf("at(2026-01-01T00:00:00)")).to.include("neither cron(");
@@ -241,7 +255,7 @@ describe("domain/scheduleConfig: fireTimes", () => {
       expect(problemOf("cron(0 3 * * ? *)", "Paris")).to.include("not an IANA time zone");
       expect(problemOf("rate(5 minutes)", "")).to.include("not an IANA time zone");
       // Intl takes these; the tz database (and Scheduler) has no such names.
-      for (const zone of ["+02:00", "-05:00", "europe/paris", "utc"]) expect(problemOf("rate(5 minutes)", zone), zone).to.include("not an IANA time zone");
+      for (const zone of ["+02:00", "-05:00", "europe/paris", "utc", "us/eastern", "gmt"]) expect(problemOf("rate(5 minutes)", zone), zone).to.include("not an IANA time zone");
       // A tz database alias is one.
       for (const zone of ["US/Eastern", "Asia/Calcutta", "Etc/GMT+2"]) expect(fireTimes("rate(5 minutes)", zone).ok, zone).to.equal(true);
     });

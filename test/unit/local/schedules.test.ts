@@ -100,7 +100,7 @@ describe("local/schedules: LocalSchedules", () => {
     }
   }
 
-  const state = () => JSON.parse(readFileSync(join(dir, SCHEDULES_STATE_FILE), "utf8")) as { lastFires: Record<string, number> };
+  const state = () => JSON.parse(readFileSync(join(dir, SCHEDULES_STATE_FILE), "utf8")) as { lastFires: Record<string, number>; definitions: Record<string, string> };
   const writeState = (lastFires: Record<string, unknown>) => writeFileSync(join(dir, SCHEDULES_STATE_FILE), JSON.stringify({ lastFires }));
 
   describe("start and catch-up", () => {
@@ -109,7 +109,7 @@ describe("local/schedules: LocalSchedules", () => {
       const [status] = await schedules.start();
       expect(fired).to.deep.equal([]);
       expect(status).to.deep.equal({ name: "every-5", expression: "rate(5 minutes)", timezone: "UTC", enabled: true, next: [at("2026-12-03T07:05:00Z"), at("2026-12-03T07:10:00Z"), at("2026-12-03T07:15:00Z")], missed: 0 });
-      expect(state()).to.deep.equal({ lastFires: { "every-5": at("2026-12-03T07:00:00Z") } });
+      expect(state()).to.deep.equal({ lastFires: { "every-5": at("2026-12-03T07:00:00Z") }, definitions: { "every-5": "rate(5 minutes) UTC" } });
     });
 
     it("catches up only the latest missed fire, with its own scheduled time, and counts them all", async () => {
@@ -168,6 +168,31 @@ describe("local/schedules: LocalSchedules", () => {
       expect(fired.filter((event) => event.schedule === "hourly").map((event) => event.scheduledTime)).to.deep.equal(["2026-12-03T08:00:00Z"]);
       expect(fired.filter((event) => event.schedule === "every-5")).to.have.length(1 + 12);
       expect(state().lastFires.off).to.equal(at("2026-12-01T00:00:00Z"));
+    });
+
+    it("catches up nothing for a schedule disabled since, or given another expression: the old one's fires were never this one's", async () => {
+      const daily = schedule({ name: "daily", expression: "cron(0 3 * * ? *)" });
+      // Each start a restart: the one before it stopped.
+      const startAt = async (nowIso: string, config: ScheduleConfig) => {
+        const schedules = schedulesAt(nowIso, [config]);
+        const statuses = await schedules.start();
+        await schedules.stop();
+        return statuses;
+      };
+      await startAt("2026-11-01T12:00:00Z", daily);
+      await startAt("2026-11-02T12:00:00Z", { ...daily, enabled: false });
+      expect(state().definitions.daily).to.equal("disabled");
+      // Enabled again 18 days on: Scheduler backfills nothing for a DISABLED schedule, nor does npm start.
+      const [reenabled] = await startAt("2026-11-20T12:00:00Z", daily);
+      expect(fired).to.deep.equal([]);
+      expect(reenabled).to.include({ missed: 0 }).and.not.have.property("caughtUp");
+      expect(state().lastFires.daily).to.equal(at("2026-11-20T03:00:00Z"));
+      // Another expression: a fresh start too; the same one again: its missed fire is caught up.
+      const [changed] = await startAt("2026-11-25T12:00:00Z", { ...daily, expression: "cron(0 4 * * ? *)" });
+      expect(changed).to.include({ missed: 0 });
+      const [same] = await startAt("2026-11-27T12:00:00Z", { ...daily, expression: "cron(0 4 * * ? *)" });
+      expect(same).to.include({ missed: 2, caughtUp: "2026-11-27T04:00:00Z" });
+      expect(fired.map((event) => event.scheduledTime)).to.deep.equal(["2026-11-27T04:00:00Z"]);
     });
 
     it("catches up nothing in memory (no data folder), and writes no state", async () => {
