@@ -53,6 +53,8 @@ export class Cluster {
   readonly faults = new AwsFaults();
   /** Runs of the probe job type, by job id. */
   readonly executions = new Map<string, number>();
+  /** The attempt numbers each job's executions ran as (an attempt whose claim answer was lost runs none). */
+  readonly attemptsRun = new Map<string, number[]>();
   readonly events: SqsEventSource;
   readonly check: DynamoJobStore;
   private readonly api;
@@ -202,6 +204,7 @@ export class Cluster {
       maxAttempts: 3,
       run: async (payload, { jobId, attempt, signal }) => {
         this.executions.set(jobId, (this.executions.get(jobId) ?? 0) + 1);
+        this.attemptsRun.set(jobId, [...(this.attemptsRun.get(jobId) ?? []), attempt]);
         if (payload.holdMs) await sleep(payload.holdMs, signal);
         if (payload.permanent) throw new JobFailure("PROBE_PERMANENT", "probe asked to fail", { retryable: false });
         if (attempt <= (payload.failTimes ?? 0)) throw new Error(`probe transient failure ${attempt}`);
