@@ -3,8 +3,6 @@ import { load } from "js-yaml";
 import type { JobTypeRegistry } from "../handlers/domain/jobTypes";
 import { parseSchedules, type ScheduleConfig } from "../handlers/domain/scheduleConfig";
 
-export { DEFAULT_SCHEDULES_FILE } from "./options";
-
 /** The config key the schedules sit under in a Pulumi stack file. */
 const STACK_KEY = "cloudqueue:schedules";
 

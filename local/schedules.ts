@@ -87,10 +87,7 @@ export class LocalSchedules {
         delete this.last[schedule.name];
       }
       this.definitions[schedule.name] = definition;
-      if (!schedule.enabled) {
-        this.writeState();
-        continue;
-      }
+      if (!schedule.enabled) continue;
       const last = this.last[schedule.name];
       const latest = times.latestAtOrBefore(nowMs);
       if (last !== undefined && latest !== undefined && latest > last) {
@@ -105,6 +102,8 @@ export class LocalSchedules {
       status.next = this.nextFires(times, nowMs, 3);
       this.arm(schedule);
     }
+    // Once for every schedule's definition (the fires above wrote their own last fires as they went).
+    this.writeState();
     return statuses;
   }
 

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { PUBLIC_OWNER, type AuthMode } from "../auth/authMode";
+import { RESERVED_KEY_PREFIX } from "./submission";
 
 /**
  * A schedule's fire as the api function receives it: what EventBridge Scheduler sends as the
@@ -56,7 +57,7 @@ export function scheduledTimeText(ms: number): string {
  * the same key, so they make one job; two fires never share one.
  */
 export function scheduleFireKey(schedule: string, scheduledTime: string): string {
-  return `schedule:${schedule}#${scheduledTime}`;
+  return `${RESERVED_KEY_PREFIX}${schedule}#${scheduledTime}`;
 }
 
 /**

@@ -85,7 +85,7 @@ export function validateSubmission(body: unknown, registry: JobTypeRegistry, now
 export const RESERVED_KEY_PREFIX = "schedule:";
 
 /** A usable `Idempotency-Key`: 1–255 printable ASCII characters, not starting with {@link RESERVED_KEY_PREFIX}. */
-export const IDEMPOTENCY_KEY = /^(?!schedule:)[\x20-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = new RegExp(`^(?!${RESERVED_KEY_PREFIX})[\\x20-\\x7e]{1,255}$`);
 
 /** What {@link IDEMPOTENCY_KEY} asks, in words. */
 export const IDEMPOTENCY_KEY_RULE = `1 to 255 printable ASCII characters, not starting with ${RESERVED_KEY_PREFIX} (the keys of schedule fires)`;
